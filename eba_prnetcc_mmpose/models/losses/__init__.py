@@ -1,0 +1,4 @@
+"""Losses."""
+from .kl_discret_loss import EBAKLDiscretLoss
+
+__all__ = ['EBAKLDiscretLoss']
