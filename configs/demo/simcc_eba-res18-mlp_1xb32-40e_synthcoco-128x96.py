@@ -1,0 +1,98 @@
+# Embedded default: a slim EBA-PRNetCC trained on the project's synthetic COCO-format person
+# keypoints (tools/generate_synthetic_coco.py) on CPU in a few minutes. `make demo` runs it.
+# Same components as the paper's model (EBA-ResNet-18 with Mish and bridge attention, MLP-Mish
+# SimCC head, the paper's KL loss), narrower (base 32 channels, 2 deconvolutions) and at 128x96 so
+# two CPU cores train it quickly; Adam at 2e-3 instead of the paper's 1e-5 for the same reason.
+_base_ = ['mmpose::_base_/default_runtime.py']
+
+custom_imports = dict(imports=['eba_prnetcc_mmpose'], allow_failed_imports=False)
+
+data_root = 'data/synthetic_coco/'
+max_epochs = 40
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+randomness = dict(seed=0)
+
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
+param_scheduler = [
+    dict(type='LinearLR', begin=0, end=50, start_factor=0.01, by_epoch=False),
+    dict(type='CosineAnnealingLR', begin=0, end=max_epochs, T_max=max_epochs, eta_min=1e-5,
+         by_epoch=True, convert_to_iter_based=True),
+]
+
+codec = dict(type='SimCCLabel', input_size=(96, 128), sigma=(3.0, 3.0), simcc_split_ratio=2.0)
+
+model = dict(
+    type='TopdownPoseEstimator',
+    data_preprocessor=dict(
+        type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
+    backbone=dict(type='EBAResNet', depth=18, base_channels=32, stem_channels=32,
+                  reduction=8),
+    head=dict(
+        type='MLPSimCCHead',
+        in_channels=256,
+        out_channels=17,
+        input_size=codec['input_size'],
+        in_featuremap_size=tuple([s // 32 for s in codec['input_size']]),
+        simcc_split_ratio=codec['simcc_split_ratio'],
+        deconv_out_channels=(128, 128),
+        deconv_kernel_sizes=(4, 4),
+        num_mlp_layers=2,
+        mlp_hidden_channels=128,
+        loss=dict(type='EBAKLDiscretLoss', use_target_weight=True),
+        decoder=codec),
+    test_cfg=dict(flip_test=True))
+
+dataset_type = 'CocoDataset'
+data_mode = 'topdown'
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomBBoxTransform', scale_factor=(0.7, 1.3), rotate_factor=30.0),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs')
+]
+test_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='PackPoseInputs')
+]
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        ann_file='annotations/person_keypoints_train.json',
+        data_prefix=dict(img='images/train/'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        ann_file='annotations/person_keypoints_val.json',
+        bbox_file=data_root + 'person_detection_results/val_detections.json',
+        data_prefix=dict(img='images/val/'),
+        test_mode=True,
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(type='CocoMetric', ann_file=data_root + 'annotations/person_keypoints_val.json')
+test_evaluator = val_evaluator
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=10),
+    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=2))
+log_processor = dict(window_size=10)
