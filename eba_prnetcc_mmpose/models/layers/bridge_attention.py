@@ -2,10 +2,12 @@
 from typing import List, Sequence
 
 import torch
+import torch.nn.functional as F
 from mmcv.cnn import build_activation_layer, build_norm_layer
 from mmengine.model import BaseModule
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 
 class BridgeAttention(BaseModule):
@@ -20,6 +22,10 @@ class BridgeAttention(BaseModule):
     and :meth:`forward` returns the last feature map scaled by ``w``. With a single bridged map
     this is squeeze-and-excitation (with a BN in the squeeze), which makes the bridge's effect an
     ablation away.
+
+    A training batch of one sample has no batch statistics for the BN of eq. 1 (PyTorch raises);
+    such a batch (e.g. the last, incomplete batch of an epoch) is normalised with the running
+    statistics instead, as in evaluation, and does not update them.
 
     Args:
         channels (int): Channels ``C`` of the feature map being re-weighted (the last input).
@@ -74,9 +80,17 @@ class BridgeAttention(BaseModule):
         if len(feats) != len(self.squeeze):
             raise ValueError(f'BridgeAttention was built for {len(self.squeeze)} bridged feature '
                              f'maps but got {len(feats)}.')
-        integrated = sum(sq(f.mean(dim=(2, 3))) for sq, f in zip(self.squeeze, feats))
+        integrated = sum(self._squeeze(sq, f.mean(dim=(2, 3))) for sq, f in zip(self.squeeze, feats))
         w = torch.sigmoid(self.excite(self.act(integrated)))
         return w[:, :, None, None]
+
+    def _squeeze(self, squeeze: nn.Sequential, x: Tensor) -> Tensor:
+        if not (self.training and x.size(0) == 1 and len(squeeze) == 2
+                and isinstance(squeeze[1], _BatchNorm)):
+            return squeeze(x)
+        bn = squeeze[1]  # batch of one: running statistics, no update
+        return F.batch_norm(squeeze[0](x), bn.running_mean, bn.running_var, bn.weight, bn.bias,
+                            training=False, eps=bn.eps)
 
     def forward(self, feats: Sequence[Tensor]) -> Tensor:
         """Return ``feats[-1]`` re-weighted channel-wise by the bridge attention."""

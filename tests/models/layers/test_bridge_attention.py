@@ -58,3 +58,18 @@ def test_errors():
     att = BridgeAttention(32, [32, 32])
     with pytest.raises(ValueError, match='built for 2 bridged feature maps but got 1'):
         att([torch.randn(2, 32, 4, 4)])
+
+
+def test_training_batch_of_one_uses_running_statistics():
+    att = BridgeAttention(32, [16, 32], reduction=4)
+    feats = [torch.randn(1, 16, 4, 4), torch.randn(1, 32, 4, 4)]
+    att.train()
+    before = [m.running_mean.clone() for m in att.modules() if isinstance(m, nn.BatchNorm1d)]
+    out = att(feats)  # plain BatchNorm1d raises "Expected more than 1 value per channel"
+    att.eval()
+    torch.testing.assert_close(out, att(feats))
+    after = [m.running_mean for m in att.modules() if isinstance(m, nn.BatchNorm1d)]
+    assert all(torch.equal(a, b) for a, b in zip(before, after))
+    att.train()
+    out.sum().backward()
+    assert att.excite.weight.grad is not None
