@@ -102,7 +102,7 @@ def bench_model(name: str, config: str, device: str = 'cpu', batches=(1, 32), wa
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, 'model.onnx')
             say(f'{name}: ONNX export')
-            export_onnx(config, path)
+            export_onnx(config, path, require_simcc=False)
             for b in batches:
                 say(f'{name}: onnxruntime batch {b}')
                 row['onnx'][str(b)] = bench_onnx(path, b, (h, w), warmup, repeats, device)

@@ -98,7 +98,7 @@ def check_config_datasets(cfg, decode_images: bool = True, progress: bool = True
     """Run :func:`check_coco_keypoints` on the train/val/test datasets of an MMPose config."""
     reports = {}
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        ds = cfg.get(loader, {}).get('dataset')
+        ds = (cfg.get(loader) or {}).get('dataset')
         if ds is None or ds.get('ann_file') is None:
             continue
         root = ds.get('data_root', '')

@@ -13,23 +13,26 @@ from ..analysis.complexity import build_model, model_input_size
 class SimCCExportWrapper(nn.Module):
     """``image (N, 3, H, W) -> (simcc_x (N, K, W*r), simcc_y (N, K, H*r))``, no pre/post-processing.
 
-    Inputs are normalised images (what MMPose's ``PoseDataPreprocessor`` produces).
+    Inputs are normalised images (what MMPose's ``PoseDataPreprocessor`` produces). With
+    ``require_simcc=False`` any head's raw output is passed through (e.g. heatmaps, for timing).
     """
 
-    def __init__(self, model: nn.Module):
+    def __init__(self, model: nn.Module, require_simcc: bool = True):
         super().__init__()
         self.model = model
+        self.require_simcc = require_simcc
 
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         outs = self.model._forward(x)
-        if not (isinstance(outs, (tuple, list)) and len(outs) == 2):
+        is_simcc = isinstance(outs, (tuple, list)) and len(outs) == 2
+        if self.require_simcc and not is_simcc:
             raise TypeError(f'the head {type(self.model.head).__name__} does not return SimCC '
                             f'(x, y) logits; only SimCC-style heads can be exported here.')
-        return tuple(outs)
+        return tuple(outs) if isinstance(outs, (tuple, list)) else (outs, )
 
 
 def export_onnx(config: str, out_file: str, checkpoint: Optional[str] = None,
-                opset: int = 17, batch_size: int = 1) -> Dict:
+                opset: int = 17, batch_size: int = 1, require_simcc: bool = True) -> Dict:
     """Export ``config`` (+ ``checkpoint``) to ONNX with a dynamic batch axis.
 
     Args:
@@ -38,6 +41,8 @@ def export_onnx(config: str, out_file: str, checkpoint: Optional[str] = None,
         checkpoint (str, optional): Weights; random weights (with a warning) when None.
         opset (int): ONNX opset. Defaults to 17.
         batch_size (int): Batch of the example input used for tracing. Defaults to 1.
+        require_simcc (bool): Refuse heads that do not output SimCC (x, y) logits. False exports
+            any head's raw output (``output_0``, ...), e.g. to time heatmap models.
 
     Returns:
         dict: ``onnx`` (path), ``input_size`` (W, H), ``model`` (the PyTorch model, eval mode).
@@ -53,17 +58,18 @@ def export_onnx(config: str, out_file: str, checkpoint: Optional[str] = None,
         warnings.warn('exporting with random weights: no checkpoint given')
     model.eval()
     w, h = model_input_size(cfg)
-    wrapper = SimCCExportWrapper(model).eval()
+    wrapper = SimCCExportWrapper(model, require_simcc).eval()
     dummy = torch.randn(batch_size, 3, h, w)
     try:
         with torch.no_grad():
-            wrapper(dummy)
+            n_out = len(wrapper(dummy))
     except TypeError as e:
         raise TypeError(f'{config}: cannot export: {e}') from e
+    names = ['simcc_x', 'simcc_y'] if require_simcc else [f'output_{i}' for i in range(n_out)]
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
     torch.onnx.export(
-        wrapper, (dummy, ), out_file, input_names=['input'], output_names=['simcc_x', 'simcc_y'],
-        dynamic_axes={n: {0: 'batch'} for n in ('input', 'simcc_x', 'simcc_y')},
+        wrapper, (dummy, ), out_file, input_names=['input'], output_names=names,
+        dynamic_axes={n: {0: 'batch'} for n in ['input'] + names},
         opset_version=opset, dynamo=False)
     return dict(onnx=out_file, input_size=(w, h), model=model, cfg=cfg)
 
