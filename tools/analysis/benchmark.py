@@ -26,7 +26,7 @@ from eba_prnetcc_mmpose.analysis.benchmark import (bench_attention_overhead, ben
 from eba_prnetcc_mmpose.paper import PAPER_ROWS, ZOO_CONFIGS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEMO = osp.join(REPO, 'configs', 'demo', 'simcc_eba-res18-mlp_1xb32-40e_synthcoco-128x96.py')
+DEMO = osp.join(REPO, 'configs', 'demo', 'simcc_eba-res18-mlp_1xb16-30e_synthcoco-128x96.py')
 REFERENCE = 'SimCC R50 256x192'
 ZOO_BENCH = ['SimCC R50 256x192', 'SimCC R50 384x288', 'SimpleBaseline R50 256x192',
              'RTMPose-m 256x192']

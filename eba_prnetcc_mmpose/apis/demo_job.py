@@ -1,0 +1,135 @@
+"""The main job: synthetic data -> train with MMPose's Runner -> CocoMetric -> drawn predictions."""
+import json
+import os
+import os.path as osp
+import time
+from typing import Dict, Optional
+
+import numpy as np
+from mmengine.config import Config
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+
+from ..datasets import dataset_is_complete, generate_synthetic_coco
+from ..datasets.check import check_config_datasets
+from ..evaluation import evaluate_mean_pose
+
+#: Arguments of the embedded default dataset (the demo config's data_root must hold it).
+DEMO_DATA = dict(num_train=200, num_val=50, image_size=(256, 256), seed=0)
+
+
+def set_data_root(cfg: Config, data_root: str) -> None:
+    """Point every dataset, box file and evaluator of ``cfg`` at ``data_root`` (in place)."""
+    old = cfg.get('data_root')
+    root = data_root.rstrip('/') + '/'
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        ds = (cfg.get(loader) or {}).get('dataset')
+        if ds is None:
+            continue
+        ds.data_root = root
+        if ds.get('bbox_file') and old:
+            ds.bbox_file = ds.bbox_file.replace(old, root)
+    for evaluator in ('val_evaluator', 'test_evaluator'):
+        ev = cfg.get(evaluator)
+        if isinstance(ev, dict) and ev.get('ann_file') and old:
+            ev.ann_file = ev.ann_file.replace(old, root)
+    cfg.data_root = root
+
+
+def ensure_synthetic_data(data_root: str, **gen_args) -> Dict[str, str]:
+    """Generate the synthetic COCO set into ``data_root`` unless an identical one is there."""
+    args = dict(DEMO_DATA, **gen_args)
+    if dataset_is_complete(data_root, **args):
+        print_log(f'synthetic COCO data found in {data_root}', logger='current')
+    else:
+        print_log(f'generating synthetic COCO data into {data_root} ({args})', logger='current')
+        generate_synthetic_coco(data_root, **args)
+    return args
+
+
+def run_demo(config: str, work_dir: str = 'work_dirs/demo', data_root: str = 'data/synthetic_coco',
+             max_epochs: Optional[int] = None, num_vis: int = 4, seed: int = 0,
+             cfg_options: Optional[Dict] = None) -> Dict:
+    """Train ``config`` on the synthetic set, evaluate with CocoMetric, draw a few predictions.
+
+    Args:
+        config (str): Training config (the demo config by default in ``tools/run_demo.py``).
+        work_dir (str): Where logs, checkpoints, ``summary.json`` and ``vis/`` go.
+        data_root (str): Synthetic dataset folder; generated if absent.
+        max_epochs (int, optional): Override the config's number of epochs.
+        num_vis (int): How many validation images to draw predictions on.
+        seed (int): Random seed of the run.
+        cfg_options (dict, optional): Further config overrides.
+
+    Returns:
+        dict: ``metrics`` (CocoMetric), ``baseline`` (mean-pose CocoMetric), ``train_time_s``,
+        ``checkpoint`` and ``vis`` (image paths).
+    """
+    cfg = Config.fromfile(config)
+    set_data_root(cfg, data_root)
+    cfg.work_dir = work_dir
+    cfg.randomness = dict(seed=seed)
+    if max_epochs is not None:
+        cfg.train_cfg.max_epochs = max_epochs
+        for sched in cfg.get('param_scheduler', []):
+            if sched.get('by_epoch', True) and sched.get('end', 0) > max_epochs:
+                sched['end'] = max_epochs
+                if 'T_max' in sched:
+                    sched['T_max'] = max_epochs
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    # one evaluation, by runner.test() after training (the train loop would validate too)
+    cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
+    ensure_synthetic_data(data_root)
+    check_config_datasets(cfg, progress=False)  # clear errors before any training starts
+
+    runner = Runner.from_cfg(cfg)
+    start = time.perf_counter()
+    runner.train()
+    train_time = time.perf_counter() - start
+    metrics = runner.test()
+    checkpoint = osp.join(work_dir, f'epoch_{cfg.train_cfg.max_epochs}.pth')
+
+    ds = cfg.test_dataloader.dataset
+    baseline = evaluate_mean_pose(osp.join(data_root, 'annotations', 'person_keypoints_train.json'),
+                                  ds.to_dict(), cfg.test_evaluator.ann_file)
+    vis = draw_predictions(runner, osp.join(work_dir, 'vis'), num_vis)
+    summary = dict(config=config, seed=seed, metrics=_floats(metrics),
+                   baseline=_floats(baseline), train_time_s=round(train_time, 1),
+                   epochs=cfg.train_cfg.max_epochs, checkpoint=checkpoint, vis=vis)
+    with open(osp.join(work_dir, 'summary.json'), 'w') as f:
+        json.dump(summary, f, indent=2)
+    return summary
+
+
+def draw_predictions(runner: Runner, out_dir: str, num: int) -> list:
+    """Draw the model's predictions on the first ``num`` test images with MMPose's visualizer."""
+    from mmcv import imread
+    from mmpose.apis import inference_topdown
+    from mmpose.structures import merge_data_samples
+
+    os.makedirs(out_dir, exist_ok=True)
+    dataset = runner.test_dataloader.dataset
+    model = runner.model
+    model.cfg = runner.cfg
+    model.dataset_meta = dataset.metainfo
+    model.eval()
+    visualizer = runner.visualizer
+    visualizer.set_dataset_meta(dataset.metainfo)
+    by_image: Dict[str, list] = {}
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        by_image.setdefault(info['img_path'], []).append(info['bbox'][0])
+    paths = []
+    for img_path, boxes in list(by_image.items())[:num]:
+        results = merge_data_samples(inference_topdown(model, img_path, np.stack(boxes)))
+        out_file = osp.join(out_dir, osp.basename(img_path))
+        visualizer.add_datasample(osp.basename(img_path), imread(img_path, channel_order='rgb'),
+                                  data_sample=results, draw_gt=False, draw_bbox=True,
+                                  kpt_thr=0.0, show=False, out_file=out_file)
+        paths.append(out_file)
+    return paths
+
+
+def _floats(metrics: Dict) -> Dict[str, float]:
+    return {k: round(float(v), 4) for k, v in metrics.items()}

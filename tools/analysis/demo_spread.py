@@ -1,0 +1,54 @@
+"""Run the demo job with several training seeds and report its AP and run-to-run spread.
+
+    python tools/analysis/demo_spread.py --seeds 0 1 2 [--epochs N] [--out benchmarks/demo_spread.json]
+
+Same synthetic data for every run (generated with seed 0); only the training seed changes.
+A benchmark script, not a test: it takes (runs x ~4 min) on two CPU cores.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import platform
+import statistics
+
+import eba_prnetcc_mmpose  # noqa: F401
+from eba_prnetcc_mmpose.apis import run_demo
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEMO = osp.join(REPO, 'configs', 'demo', 'simcc_eba-res18-mlp_1xb16-30e_synthcoco-128x96.py')
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    p.add_argument('--epochs', type=int)
+    p.add_argument('--data-root', default=osp.join(REPO, 'data', 'synthetic_coco'))
+    p.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'demo_spread'))
+    p.add_argument('--out', default=osp.join(REPO, 'benchmarks', 'demo_spread.json'))
+    args = p.parse_args()
+    runs = []
+    for seed in args.seeds:
+        s = run_demo(DEMO, osp.join(args.work_dir, f'seed{seed}'), args.data_root, args.epochs,
+                     num_vis=0, seed=seed)
+        runs.append(dict(seed=seed, train_time_s=s['train_time_s'], epochs=s['epochs'],
+                         **{k: s['metrics'][k] for k in ('coco/AP', 'coco/AP .5', 'coco/AR')},
+                         baseline_AP=s['baseline']['coco/AP']))
+        print(f"seed {seed}: AP {runs[-1]['coco/AP']:.3f}  AP50 {runs[-1]['coco/AP .5']:.3f}  "
+              f"AR {runs[-1]['coco/AR']:.3f}  ({s['train_time_s']:.0f} s)")
+    aps = [r['coco/AP'] for r in runs]
+    summary = dict(config=osp.relpath(DEMO, REPO), machine=f'{platform.processor() or "cpu"}, '
+                   f'{os.cpu_count()} cores', runs=runs, AP_mean=statistics.mean(aps),
+                   AP_std=statistics.stdev(aps) if len(aps) > 1 else 0.0,
+                   AP_min=min(aps), AP_max=max(aps), baseline_AP=runs[0]['baseline_AP'])
+    print(f"AP {summary['AP_mean']:.3f} ± {summary['AP_std']:.3f} (std over {len(aps)} seeds, "
+          f"min {summary['AP_min']:.3f}, max {summary['AP_max']:.3f}); mean-pose baseline "
+          f"{summary['baseline_AP']:.3f}")
+    os.makedirs(osp.dirname(args.out), exist_ok=True)
+    with open(args.out, 'w') as f:
+        json.dump(summary, f, indent=2)
+    print(f'wrote {args.out}')
+
+
+if __name__ == '__main__':
+    main()
