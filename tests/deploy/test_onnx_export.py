@@ -8,7 +8,7 @@ import torch
 from eba_prnetcc_mmpose.deploy import decode_simcc, export_onnx, onnx_parity
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEMO = osp.join(ROOT, 'configs', 'demo', 'simcc_eba-res18-mlp_1xb32-40e_synthcoco-128x96.py')
+DEMO = osp.join(ROOT, 'configs', 'demo', 'simcc_eba-res18-mlp_1xb16-30e_synthcoco-128x96.py')
 
 
 @pytest.mark.parametrize('batch', [1, 3])
