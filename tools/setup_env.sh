@@ -18,6 +18,7 @@ set -Eeuo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${1:-${VENV:-$ROOT/.venv}}"
+VENV="$(realpath -m "$VENV")"  # absolute: the build steps run in other folders
 PYTHON="${PYTHON:-python3}"
 CACHE="${EBA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/eba_prnetcc_mmpose}"
 STAMP="$VENV/.eba-setup-complete"
