@@ -34,7 +34,7 @@ def test_unsupported_python_is_refused(tmp_path):
 def test_missing_compiler_is_named(tmp_path):
     bin_dir = tmp_path / 'bin'
     bin_dir.mkdir()
-    for tool in ['dirname', 'date', 'rm']:
+    for tool in ['dirname', 'date', 'rm', 'realpath']:
         (bin_dir / tool).symlink_to(shutil.which(tool))
     res, venv = run_setup(tmp_path, {'PYTHON': sys._base_executable}, path=str(bin_dir))
     assert res.returncode != 0
