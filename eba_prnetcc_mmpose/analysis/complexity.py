@@ -52,7 +52,8 @@ def measure_complexity(config: str, input_size: Optional[Sequence[int]] = None,
     w, h = input_size or model_input_size(cfg)
     model.eval()
     inputs = torch.randn(1, 3, h, w)
-    analyzer = FlopAnalyzer(_TensorForward(model), (inputs, ))
+    from ..deploy.onnx_export import SimCCExportWrapper  # model._forward as forward
+    analyzer = FlopAnalyzer(SimCCExportWrapper(model, require_simcc=False), (inputs, ))
     analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
     analyzer.tracer_warnings('none')
     flops = analyzer.total()
@@ -60,17 +61,6 @@ def measure_complexity(config: str, input_size: Optional[Sequence[int]] = None,
                  if isinstance(_get(model, name), torch.nn.ConvTranspose2d))
     return dict(params=parameter_count(model)[''], flops=flops, flops_no_deconv=flops - deconv,
                 input_size=(w, h))
-
-
-class _TensorForward(torch.nn.Module):
-    """Expose ``TopdownPoseEstimator._forward`` (tensor mode) as ``forward`` for tracing."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        return self.model._forward(x)
 
 
 def _get(model: torch.nn.Module, name: str):

@@ -1,6 +1,5 @@
 """The main job: synthetic data -> train with MMPose's Runner -> CocoMetric -> drawn predictions."""
 import json
-import os
 import os.path as osp
 import time
 from typing import Dict, Optional
@@ -13,6 +12,7 @@ from mmengine.runner import Runner
 from ..datasets import dataset_is_complete, generate_synthetic_coco
 from ..datasets.check import check_config_datasets
 from ..evaluation import evaluate_mean_pose
+from .inference import BoxSource, PoseDemo
 
 #: Arguments of the embedded default dataset (the demo config's data_root must hold it).
 DEMO_DATA = dict(num_train=200, num_val=50, image_size=(256, 256), seed=0)
@@ -103,32 +103,21 @@ def run_demo(config: str, work_dir: str = 'work_dirs/demo', data_root: str = 'da
 
 
 def draw_predictions(runner: Runner, out_dir: str, num: int) -> list:
-    """Draw the model's predictions on the first ``num`` test images with MMPose's visualizer."""
-    from mmcv import imread
-    from mmpose.apis import inference_topdown
-    from mmpose.structures import merge_data_samples
-
-    os.makedirs(out_dir, exist_ok=True)
+    """Draw the model's predictions on the first ``num`` test images (their detected boxes)."""
     dataset = runner.test_dataloader.dataset
     model = runner.model
     model.cfg = runner.cfg
     model.dataset_meta = dataset.metainfo
     model.eval()
-    visualizer = runner.visualizer
-    visualizer.set_dataset_meta(dataset.metainfo)
-    by_image: Dict[str, list] = {}
+    boxes: Dict[str, list] = {}
     for i in range(len(dataset)):
         info = dataset.get_data_info(i)
-        by_image.setdefault(info['img_path'], []).append(info['bbox'][0])
-    paths = []
-    for img_path, boxes in list(by_image.items())[:num]:
-        results = merge_data_samples(inference_topdown(model, img_path, np.stack(boxes)))
-        out_file = osp.join(out_dir, osp.basename(img_path))
-        visualizer.add_datasample(osp.basename(img_path), imread(img_path, channel_order='rgb'),
-                                  data_sample=results, draw_gt=False, draw_bbox=True,
-                                  kpt_thr=0.0, show=False, out_file=out_file)
-        paths.append(out_file)
-    return paths
+        boxes.setdefault(info['img_path'], []).append(
+            np.append(info['bbox'][0], np.asarray(info['bbox_score']).reshape(-1)[:1]))
+    source = BoxSource.from_boxes({osp.basename(k): np.stack(v) for k, v in boxes.items()},
+                                  kind='detection file')
+    demo = PoseDemo(model, source, out_dir, kpt_thr=0.0)
+    return [demo.run_image(path)['output'] for path in list(boxes)[:num]]
 
 
 def _floats(metrics: Dict) -> Dict[str, float]:

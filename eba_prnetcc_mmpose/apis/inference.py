@@ -61,6 +61,13 @@ class BoxSource:
         else:
             self.kind = 'whole image'
 
+    @classmethod
+    def from_boxes(cls, boxes: Dict[str, np.ndarray], kind: str = 'given boxes') -> 'BoxSource':
+        """A source that returns ``boxes[file name]`` ((N, 5) xyxy + score) for each image."""
+        source = cls()
+        source.boxes, source.kind = boxes, kind
+        return source
+
     @staticmethod
     def _read_box_file(path: str) -> Dict[str, np.ndarray]:
         if not osp.isfile(path):
