@@ -67,6 +67,8 @@ log "installing runtime requirements (requirements/runtime.txt)"
 "${PIP[@]}" install -q -r "$ROOT/requirements/runtime.txt"
 
 read -r TORCH_V CUDA_V NUMPY_V < <("$PY" -c 'import torch, numpy; print(torch.__version__.split("+")[0], torch.version.cuda or "none", numpy.__version__)')
+"$PY" -c "from packaging.version import Version as V; import sys; sys.exit(0 if V('$TORCH_V') >= V('2.0') else 1)" \
+  || die "torch $TORCH_V is not supported (mmcv 2.1 / mmpose 1.3 need torch >= 2.0). Unset TORCH_SPEC or ask for torch>=2.0."
 WITH_CUDA=0
 if [ "${FORCE_CUDA:-0}" = "1" ] || { command -v nvcc >/dev/null && "$PY" -c 'import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)'; }; then
   command -v nvcc >/dev/null || die "FORCE_CUDA=1 but nvcc is not on PATH. Install the CUDA toolkit matching torch's CUDA $CUDA_V or unset FORCE_CUDA."

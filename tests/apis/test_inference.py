@@ -81,3 +81,26 @@ def test_cli_errors_and_run(inputs, tmp_path):
                                 '--out-dir', str(tmp_path / 'o')], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert 'processed 1 input(s), skipped 1' in res.stdout and 'input not found' in res.stdout
+
+
+def test_boxes_from_an_mmdetection_detector(inputs, tmp_path):
+    """The detector path: an MMDetection config and a checkpoint this test writes."""
+    import mmdet
+    import torch
+    from mmdet.registry import MODELS as DET_MODELS
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    det_cfg = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', 'rtmdet',
+                       'rtmdet_tiny_8xb32-300e_coco.py')
+    cfg = Config.fromfile(det_cfg)
+    cfg.model.backbone.init_cfg = None
+    init_default_scope('mmdet')
+    ckpt = tmp_path / 'rtmdet_random.pth'
+    torch.save({'state_dict': DET_MODELS.build(cfg.model).state_dict()}, ckpt)
+    with pytest.raises(FileNotFoundError, match='detector checkpoint not found'):
+        BoxSource(det_config=det_cfg, det_checkpoint=str(tmp_path / 'missing.pth'))
+    source = BoxSource(det_config=det_cfg, det_checkpoint=str(ckpt), det_score_thr=0.0)
+    assert source.kind == 'detector'
+    boxes = source(cv2.imread(str(inputs / 'img0.jpg')), 'img0.jpg')
+    assert boxes.ndim == 2 and boxes.shape[1] == 5  # random weights: often no person at all
+    init_default_scope('mmpose')
