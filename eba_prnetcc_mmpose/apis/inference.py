@@ -157,6 +157,7 @@ class PoseDemo:
         return self.visualizer.get_image()[..., ::-1]
 
     def run_image(self, path: str) -> Dict:
+        """Predict, draw and save one image; raises ``ValueError`` if it does not decode."""
         img = cv2.imread(path)
         if img is None:
             raise ValueError(f'cannot decode image {path}: not an image file or corrupt')
@@ -166,6 +167,7 @@ class PoseDemo:
         return dict(input=path, output=out, instances=records)
 
     def run_video(self, path: str) -> Dict:
+        """Predict every frame, write the drawn video as .mp4; ``ValueError`` if unreadable."""
         cap = cv2.VideoCapture(path)
         if not cap.isOpened():
             raise ValueError(f'cannot open video {path}: missing, corrupt or unsupported codec')
