@@ -1,9 +1,11 @@
 """Utilities: safe checkpoint loading, running MMPose's tools with the plugin."""
 from .launch import mmpose_tool, prepare_cpu_distributed, run_mmpose_tool
-from .safe_load import (allow_mmengine_checkpoints, load_from_local_safely,
-                        mmengine_safe_globals)
+from .safe_load import (TRUST_ENV, CheckpointLoadError, CorruptCheckpointError,
+                        UnsafeCheckpointError, allow_mmengine_checkpoints, load_checkpoint_safely,
+                        load_url_safely)
 
 __all__ = [
-    'allow_mmengine_checkpoints', 'load_from_local_safely', 'mmengine_safe_globals', 'mmpose_tool',
-    'prepare_cpu_distributed', 'run_mmpose_tool'
+    'allow_mmengine_checkpoints', 'load_checkpoint_safely', 'load_url_safely',
+    'CheckpointLoadError', 'UnsafeCheckpointError', 'CorruptCheckpointError', 'TRUST_ENV',
+    'mmpose_tool', 'prepare_cpu_distributed', 'run_mmpose_tool'
 ]

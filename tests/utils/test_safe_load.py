@@ -1,16 +1,33 @@
-"""torch >= 2.6 loads with weights_only=True by default; MMEngine 0.10.7 relies on the old default.
+"""Real checkpoints still load through the restricted loader (the attack suite is beside this).
 
+torch >= 2.6 loads with weights_only=True by default; MMEngine 0.10.7 relies on the old default.
 These tests train a tiny model with a real MMEngine ``Runner``, then resume from and load the
-checkpoint it saved, with safe loading still on (``weights_only=True`` and an allow-list).
+checkpoint it saved; and they load numpy / HistoryBuffer content written by numpy 2 and (module
+names rewritten) numpy 1, in torch's zip and legacy formats, from files and URLs.
 """
+import fractions
+import functools
+import http.server
+import io
 import subprocess
 import sys
+import threading
+import zipfile
+from collections import OrderedDict
 
+import numpy as np
 import pytest
 import torch
+from mmengine.logging import HistoryBuffer
 from mmengine.model import BaseModel
 from mmengine.runner import CheckpointLoader, Runner
+from mmengine.runner import checkpoint as mmengine_checkpoint
 from torch import nn
+
+from pickle_payloads import FORMATS, attacks
+
+from eba_prnetcc_mmpose.utils import (TRUST_ENV, UnsafeCheckpointError, load_checkpoint_safely,
+                                      load_url_safely)
 
 
 class ToyModel(BaseModel):
@@ -69,7 +86,8 @@ def test_checkpoint_loads_safely_with_the_plugin(saved_checkpoint):
     _, ckpt = saved_checkpoint
     state = CheckpointLoader.load_checkpoint(str(ckpt), map_location='cpu')
     assert state['meta']['iter'] == 2 and 'message_hub' in state
-    # the allow-list is scoped to MMEngine's loader: plain torch.load is as strict as before
+    assert isinstance(state['message_hub']['log_scalars']['train/loss'], HistoryBuffer)
+    # the stand-ins are scoped to MMEngine's loader: plain torch.load is as strict as before
     with pytest.raises(Exception, match='weights_only'):
         torch.load(ckpt, weights_only=True)
 
@@ -84,16 +102,161 @@ def test_resume_restores_iteration_optimizer_and_scheduler(saved_checkpoint):
     torch.testing.assert_close(adam_state[0]['exp_avg'], saved['optimizer']['state'][0]['exp_avg'])
     assert saved['param_schedulers'][0]['last_step'] >= 1  # a fresh scheduler starts at 0
     assert runner.param_schedulers[0].last_step == saved['param_schedulers'][0]['last_step']
+    # the message hub's logged history comes back as real HistoryBuffers with the saved values
+    saved_loss = saved['message_hub']['log_scalars']['train/loss']
+    resumed_loss = runner.message_hub.get_scalar('train/loss')
+    assert type(resumed_loss) is HistoryBuffer and len(saved_loss.data[0]) == 2
+    np.testing.assert_array_equal(resumed_loss.data[0], saved_loss.data[0])
+    assert resumed_loss.mean() == pytest.approx(float(np.mean(saved_loss.data[0])))
     runner.train()
     assert runner.iter == 4
 
 
-class NotAllowed:
-    """An arbitrary class: safe loading must keep refusing it."""
+def _meta():
+    hb = HistoryBuffer(max_length=7)
+    for v in (1.0, 2.0, 6.0):
+        hb.update(v)
+    meta = dict(sigmas=np.linspace(0, 1, 17).astype(np.float32),
+                flip=np.array([[1, 2], [3, 4]], dtype=np.int64),
+                fortran=np.asfortranarray(np.arange(6.).reshape(2, 3)),
+                big_endian=np.arange(5, dtype='>i4'), empty=np.zeros((0, 3)),
+                zero_d=np.array(1.5), flag=np.bool_(True), f64=np.float64(2.5),
+                i64=np.int64(7), u8=np.arange(3, dtype=np.uint8), c=np.complex64(1 + 2j))
+    return dict(state_dict=OrderedDict(w=torch.arange(6.).reshape(2, 3)),
+                meta=dict(dataset_meta=meta), message_hub=dict(loss=hb))
 
 
-def test_unknown_classes_are_still_refused(tmp_path):
-    path = tmp_path / 'evil.pth'
-    torch.save({'x': NotAllowed()}, path)
-    with pytest.raises(Exception, match='weights_only'):
-        CheckpointLoader.load_checkpoint(str(path))
+def _numpy1_names(data: bytes, zip_format: bool) -> bytes:
+    """Rewrite numpy 2 module paths to numpy 1's, as an older writer produced them."""
+    if not zip_format:
+        return data.replace(b'numpy._core.multiarray', b'numpy.core.multiarray')
+    src, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, 'w', zipfile.ZIP_STORED) as dst:
+        for item in src.infolist():
+            blob = src.read(item)
+            if item.filename.endswith('data.pkl'):
+                assert b'numpy._core.multiarray' in blob
+                blob = blob.replace(b'numpy._core.multiarray', b'numpy.core.multiarray')
+            dst.writestr(item, blob)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize('numpy1', [False, True], ids=['numpy2-names', 'numpy1-names'])
+@pytest.mark.parametrize('zip_format', [True, False], ids=['zip', 'legacy'])
+def test_numpy_and_history_buffer_content_round_trips(tmp_path, zip_format, numpy1):
+    original = _meta()
+    path = tmp_path / 'ckpt.pth'
+    torch.save(original, path, _use_new_zipfile_serialization=zip_format)
+    if numpy1:
+        path.write_bytes(_numpy1_names(path.read_bytes(), zip_format))
+    methods = dict(HistoryBuffer._statistics_methods)
+    loaded = CheckpointLoader.load_checkpoint(str(path), map_location='cpu')
+    assert HistoryBuffer._statistics_methods == methods  # class state untouched
+    for key, want in original['meta']['dataset_meta'].items():
+        got = loaded['meta']['dataset_meta'][key]
+        assert type(got) is type(want) and got.dtype == want.dtype, key
+        np.testing.assert_array_equal(got, want)
+    assert loaded['meta']['dataset_meta']['fortran'].flags.f_contiguous
+    hb = loaded['message_hub']['loss']
+    assert type(hb) is HistoryBuffer and hb.max_length == 7
+    assert (hb.mean(), hb.max(), hb.min(), hb.current()) == (3.0, 6.0, 1.0, 6.0)
+    assert hb.mean(window_size=2) == 4.0  # statistics computed by the real class
+    torch.testing.assert_close(loaded['state_dict']['w'], original['state_dict']['w'])
+
+
+def test_torchvision_style_state_dict_loads(tmp_path):
+    """A plain ``OrderedDict`` of tensors (torchvision / MMPose zoo files) needs no stand-in."""
+    sd = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4)).state_dict()
+    path = tmp_path / 'resnet.pth'
+    torch.save(sd, path)
+    loaded = CheckpointLoader.load_checkpoint(str(path))
+    assert list(loaded) == list(sd)
+    for k in sd:
+        torch.testing.assert_close(loaded[k], sd[k])
+
+
+@pytest.fixture
+def custom_object_ckpt(tmp_path):
+    path = tmp_path / 'custom.pth'
+    torch.save({'meta': {'ratio': fractions.Fraction(1, 3)}, 'w': torch.ones(2)}, path)
+    return path
+
+
+def test_unknown_objects_are_refused_with_the_way_out(custom_object_ckpt):
+    with pytest.raises(UnsafeCheckpointError) as info:
+        CheckpointLoader.load_checkpoint(str(custom_object_ckpt))
+    msg = str(info.value)
+    assert str(custom_object_ckpt) in msg and 'fractions.Fraction' in msg
+    assert TRUST_ENV in msg and 'add_safe_globals' not in msg and 'weights_only' not in msg
+
+
+def test_trusted_file_is_the_only_opt_in(custom_object_ckpt, tmp_path, monkeypatch):
+    other = tmp_path / 'other.pth'
+    monkeypatch.setenv(TRUST_ENV, str(other))  # trusting another file changes nothing
+    with pytest.raises(UnsafeCheckpointError):
+        load_checkpoint_safely(str(custom_object_ckpt))
+    monkeypatch.setenv(TRUST_ENV, f'{other}:{custom_object_ckpt}')
+    loaded = load_checkpoint_safely(str(custom_object_ckpt))
+    assert loaded['meta']['ratio'] == fractions.Fraction(1, 3)
+
+
+@pytest.fixture
+def http_root(tmp_path):
+    """A loopback HTTP server over ``tmp_path / 'www'`` (URL schemes without the internet)."""
+    root = tmp_path / 'www'
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield root, f'http://127.0.0.1:{server.server_address[1]}'
+    server.shutdown()
+
+
+def test_urls_go_through_the_restricted_loader(http_root, tmp_path, monkeypatch,
+                                               custom_object_ckpt):
+    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(tmp_path / 'hub'))
+    assert mmengine_checkpoint.load_url is load_url_safely  # what every URL scheme calls
+    root, url = http_root
+    torch.save(_meta(), root / 'good.pth')
+    (root / 'evil.pth').write_bytes(custom_object_ckpt.read_bytes())
+    loaded = CheckpointLoader.load_checkpoint(f'{url}/good.pth')
+    assert isinstance(loaded['message_hub']['loss'], HistoryBuffer)
+    with pytest.raises(UnsafeCheckpointError, match='fractions.Fraction'):
+        CheckpointLoader.load_checkpoint(f'{url}/evil.pth')
+
+
+def test_torchvision_scheme_uses_the_cached_file_safely(tmp_path, monkeypatch,
+                                                       custom_object_ckpt):
+    """``torchvision://resnet18`` resolves to a URL; the cached download is loaded safely."""
+    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(tmp_path / 'hub'))
+    url = mmengine_checkpoint.get_torchvision_models()['resnet18']
+    cached = tmp_path / 'hub' / 'checkpoints' / url.rsplit('/', 1)[-1]
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(custom_object_ckpt.read_bytes())
+    with pytest.raises(UnsafeCheckpointError, match=str(cached)):
+        CheckpointLoader.load_checkpoint('torchvision://resnet18')
+    torch.save({'conv1.weight': torch.ones(1)}, cached)
+    assert list(CheckpointLoader.load_checkpoint('torchvision://resnet18')) == ['conv1.weight']
+
+
+def test_failed_download_says_so(tmp_path, http_root):
+    _, url = http_root
+    with pytest.raises(ConnectionError) as info:
+        load_url_safely(f'{url}/missing.pth', model_dir=str(tmp_path / 'hub'))
+    msg = str(info.value)
+    assert 'Could not download' in msg and 'init_cfg=None' in msg
+    assert not (tmp_path / 'hub' / 'missing.pth').exists()
+
+
+def test_globals_a_user_allowed_elsewhere_neither_compete_nor_get_lost(tmp_path):
+    """A process-wide ``add_safe_globals([np.dtype, getattr])`` must not reach our loads."""
+    path = tmp_path / 'flags.pth'
+    path.write_bytes(FORMATS['zip'](attacks('/m', '/s')['numpy_dtype_flags']))
+    torch.serialization.add_safe_globals([np.dtype, getattr])
+    try:
+        with pytest.raises(UnsafeCheckpointError, match='numpy.dtype state'):
+            CheckpointLoader.load_checkpoint(str(path))
+        assert {np.dtype, getattr} <= set(torch.serialization.get_safe_globals())
+    finally:
+        torch.serialization.clear_safe_globals()
