@@ -6,13 +6,22 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch.utils.checkpoint as cp
 from mmcv.cnn import build_activation_layer
 from mmengine.logging import print_log
-from mmengine.runner.checkpoint import CheckpointLoader
 from mmpose.models.backbones.resnet import BasicBlock, Bottleneck, ResNet
 from mmpose.registry import MODELS
-from mmpose.utils.typing import ConfigType
+from mmpose.utils.typing import ConfigType, OptConfigType
 from torch import Tensor, nn
 
 from ..layers import BridgeAttention
+from ..pretrained import read_state_dict
+
+
+class UnknownDepthError(KeyError, ValueError):
+    """An unsupported ``depth``: a ``KeyError`` as MMPose's ``ResNet`` raises (code written
+    against ResNet's ``except KeyError`` keeps working), and a ``ValueError`` as before, with a
+    readable message (``KeyError`` would print it quoted)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ''
 
 
 class _BridgedBlockMixin:
@@ -68,31 +77,37 @@ class EBABasicBlock(_BridgedBlockMixin, BasicBlock):
     """MMPose ``BasicBlock`` with bridge attention over its two conv outputs.
 
     Args:
-        attention_cfg (dict): Keyword arguments of :class:`BridgeAttention` (``reduction``,
-            ``act_cfg``, ``norm_cfg``, ``min_channels``) plus ``num_bridged``, the number of
-            the block's conv outputs fed to the attention (``None``: all of them).
-        act_cfg (dict): Trunk activation of the block.
-        **kwargs: Arguments of MMPose's ``BasicBlock``.
+        *args, **kwargs: Arguments of MMPose's ``BasicBlock`` (``in_channels``,
+            ``out_channels``, ``stride``, ``downsample``, ``with_cp`` ...), same meaning and
+            same checks.
+        attention_cfg (dict, optional): Keyword arguments of :class:`BridgeAttention`
+            (``reduction``, ``act_cfg``, ``norm_cfg``, ``min_channels``) plus ``num_bridged``,
+            the number of the block's conv outputs fed to the attention (``None``: all of them).
+            Defaults to ``None`` (BridgeAttention's defaults, all outputs bridged).
+        act_cfg (dict): Trunk activation of the block. Defaults to ReLU, as the stock block.
     """
 
     num_convs = 2
 
-    def __init__(self, *args, attention_cfg: ConfigType, act_cfg: ConfigType, **kwargs):
+    def __init__(self, *args, attention_cfg: OptConfigType = None,
+                 act_cfg: ConfigType = dict(type='ReLU', inplace=True), **kwargs):
         super().__init__(*args, **kwargs)
-        self._add_bridge_attention(attention_cfg, act_cfg)
+        self._add_bridge_attention(attention_cfg or {}, act_cfg)
 
 
 class EBABottleneck(_BridgedBlockMixin, Bottleneck):
     """MMPose ``Bottleneck`` with bridge attention over its three conv outputs.
 
-    Args: as :class:`EBABasicBlock`, with MMPose ``Bottleneck`` keyword arguments.
+    Args: as :class:`EBABasicBlock`, with MMPose ``Bottleneck`` arguments (``expansion``,
+    ``style`` ...).
     """
 
     num_convs = 3
 
-    def __init__(self, *args, attention_cfg: ConfigType, act_cfg: ConfigType, **kwargs):
+    def __init__(self, *args, attention_cfg: OptConfigType = None,
+                 act_cfg: ConfigType = dict(type='ReLU', inplace=True), **kwargs):
         super().__init__(*args, **kwargs)
-        self._add_bridge_attention(attention_cfg, act_cfg)
+        self._add_bridge_attention(attention_cfg or {}, act_cfg)
 
 
 @MODELS.register_module()
@@ -119,7 +134,14 @@ class EBAResNet(ResNet):
             ``norm_eval``, ``with_cp``, ``init_cfg`` ...).
 
     ``init_cfg=dict(type='Pretrained', checkpoint=...)`` loads a torchvision- or MMPose-layout
-    ResNet checkpoint of the same depth into the trunk; see :meth:`load_pretrained`.
+    ResNet checkpoint of the same depth into the trunk; with ``prefix='backbone.'`` the trunk of
+    a whole MMPose model checkpoint (SimCC, SimpleBaseline ...); see :meth:`load_pretrained`.
+
+    Raises:
+        UnknownDepthError: an unsupported ``depth``; a ``KeyError`` as MMPose's ``ResNet``
+            raises, and a ``ValueError``.
+        AssertionError: for the same arguments as MMPose's ``ResNet`` (``num_stages``,
+            ``strides``/``dilations`` lengths, ``style``, ``out_indices``).
     """
 
     arch_settings = {
@@ -139,8 +161,8 @@ class EBAResNet(ResNet):
                  act_cfg: ConfigType = dict(type='Mish'),
                  **kwargs):
         if depth not in self.arch_settings:
-            raise ValueError(f'EBAResNet: unknown depth {depth!r}; supported depths are '
-                             f'{sorted(self.arch_settings)}.')
+            raise UnknownDepthError(f'EBAResNet: unknown depth {depth!r}; supported depths are '
+                                    f'{sorted(self.arch_settings)}.')
         # Read by make_res_layer during ResNet.__init__, so set first (as MMPose's SEResNet does).
         self.attention_cfg = dict(reduction=reduction, act_cfg=attention_act_cfg,
                                   norm_cfg=attention_norm_cfg, num_bridged=num_bridged)
@@ -190,30 +212,15 @@ class EBAResNet(ResNet):
 
         Returns:
             dict: ``loaded``, ``new`` (initialised here) and ``ignored`` key lists.
+
+        Raises:
+            FileNotFoundError, ConnectionError, RuntimeError: see
+                :func:`~eba_prnetcc_mmpose.models.pretrained.read_state_dict` (missing file,
+                failed download, damaged file).
+            ValueError: the checkpoint's trunk is of another depth, or has no ResNet keys.
         """
-        try:
-            ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location=map_location,
-                                                    logger='current')
-        except FileNotFoundError as e:
-            raise FileNotFoundError(
-                f'EBAResNet: pretrained checkpoint {checkpoint!r} not found. Fix the path in '
-                f"init_cfg=dict(type='Pretrained', checkpoint=...) or remove init_cfg to train "
-                f'from scratch.') from e
-        except Exception as e:  # torch.load / unpickling failures
-            raise RuntimeError(
-                f'EBAResNet: could not read checkpoint {checkpoint!r} ({type(e).__name__}: {e}). '
-                f'The file is damaged or not a PyTorch checkpoint; download it again.') from e
-        state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-        if not isinstance(state, dict):
-            raise RuntimeError(f'EBAResNet: checkpoint {checkpoint!r} holds a '
-                               f'{type(ckpt).__name__}, not a state dict.')
-        state = {k[len('module.'):] if k.startswith('module.') else k: v
-                 for k, v in state.items()}
-        if prefix:
-            state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-            if not state:
-                raise ValueError(f'EBAResNet: no key of {checkpoint!r} starts with prefix '
-                                 f'{prefix!r}.')
+        state = read_state_dict(checkpoint, f'EBAResNet-{self.depth}', prefix=prefix,
+                                map_location=map_location, init_cfg_path='model.backbone.init_cfg')
         own = self.state_dict()
         trunk = [k for k in own if '.attention.' not in k]
         missing = [k for k in trunk if k not in state]

@@ -125,7 +125,7 @@ def test_frozen_stages_and_norm_eval_are_stock_behaviour():
     assert not model.layer3[0].attention.squeeze[0][1].training  # BN1d follows norm_eval
 
 
-def test_unknown_depth_is_a_clear_error():
+def test_unknown_depth_is_a_clear_error():  # also a KeyError: test_resnet_contract.py
     with pytest.raises(ValueError, match=r'unknown depth 20.*\[18, 34, 50, 101, 152\]'):
         EBAResNet(20)
 
@@ -200,3 +200,34 @@ def test_missing_and_broken_checkpoints_are_clear_errors(tmp_path):
     torch.save({'encoder.weight': torch.zeros(3)}, other)
     with pytest.raises(ValueError, match='no ResNet trunk keys'):
         EBAResNet(18).load_pretrained(str(other))
+
+
+@pytest.fixture
+def offline(monkeypatch, tmp_path):
+    """No network and an empty torch hub cache: MMEngine's downloads fail as they do offline."""
+    import urllib.error
+
+    import mmengine.runner.checkpoint as mm_ckpt
+
+    def no_network(url, *args, **kwargs):
+        raise urllib.error.URLError('[Errno -3] Temporary failure in name resolution')
+
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    monkeypatch.setattr(mm_ckpt, 'load_from_http', no_network)  # torchvision:// goes through it
+
+
+@pytest.mark.parametrize('checkpoint,url', [
+    ('torchvision://resnet18', 'https://download.pytorch.org/models/resnet18'),
+    ('http://127.0.0.1:9/resnet18.pth', None),  # connection refused: a real failed download
+])
+def test_failed_download_says_so_and_how_to_go_on(offline, checkpoint, url):
+    model = EBAResNet(18, init_cfg=dict(type='Pretrained', checkpoint=checkpoint))
+    with pytest.raises(ConnectionError) as err:
+        model.init_weights()
+    msg = str(err.value)
+    assert f'downloading the pretrained checkpoint {checkpoint!r}' in msg and 'failed' in msg
+    assert 'model.backbone.init_cfg=None' in msg and 'local copy' in msg
+    assert 'damaged' not in msg
+    if url:
+        assert url in msg  # where to fetch it by hand
+    assert isinstance(err.value, OSError)  # what MMEngine's own URLError is

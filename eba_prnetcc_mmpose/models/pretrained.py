@@ -1,0 +1,81 @@
+"""Reading a checkpoint's state dict for the plugin's ``load_pretrained`` methods.
+
+One place for what can go wrong when a backbone or head reads pretrained weights, each with a
+message that names the cause and the fix: a local file that is not there, a download that failed
+(``torchvision://``, ``open-mmlab://``, ``http(s)://`` ... offline), a damaged file, a file that
+holds no state dict, a ``prefix`` that selects nothing.
+"""
+import re
+from typing import Dict, Optional
+
+from mmengine.runner.checkpoint import CheckpointLoader, get_torchvision_models
+
+#: ``scheme://`` of a checkpoint that MMEngine downloads (``torchvision://``, ``https://`` ...).
+_REMOTE = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*://')
+
+
+def is_remote(checkpoint: str) -> bool:
+    """Whether MMEngine fetches ``checkpoint`` over the network (any ``scheme://``)."""
+    return bool(_REMOTE.match(checkpoint)) and not checkpoint.startswith('file://')
+
+
+def _download_url(checkpoint: str) -> str:
+    """The http(s) address behind ``checkpoint`` where we can tell (torchvision://name)."""
+    if checkpoint.startswith('torchvision://'):
+        url = get_torchvision_models().get(checkpoint[len('torchvision://'):])
+        if url:
+            return f' ({url})'
+    return ''
+
+
+def read_state_dict(checkpoint: str, owner: str, prefix: Optional[str] = None,
+                    map_location: str = 'cpu', init_cfg_path: str = 'init_cfg') -> Dict:
+    """Load ``checkpoint`` and return its state dict (``module.`` stripped, ``prefix`` selected).
+
+    Args:
+        checkpoint (str): Path or URL understood by MMEngine's ``CheckpointLoader``.
+        owner (str): Who is loading, for the messages (e.g. ``'EBAResNet-34'``).
+        prefix (str, optional): Keep only keys starting with it, stripped (``'backbone.'``).
+        map_location (str): Device to map tensors to. Defaults to 'cpu'.
+        init_cfg_path (str): Where the user sets the checkpoint, for the messages, e.g.
+            ``'model.backbone.init_cfg'``. Defaults to ``'init_cfg'``.
+
+    Raises:
+        FileNotFoundError: a local file that does not exist.
+        ConnectionError: a remote checkpoint whose download failed (offline, bad URL).
+        RuntimeError: a file that cannot be unpickled, or that holds no state dict.
+        ValueError: no key starts with ``prefix``.
+    """
+    try:
+        ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location=map_location,
+                                                logger='current')
+    except FileNotFoundError as e:
+        raise FileNotFoundError(
+            f'{owner}: pretrained checkpoint {checkpoint!r} not found. Fix the path in '
+            f"{init_cfg_path}=dict(type='Pretrained', checkpoint=...) or set "
+            f'{init_cfg_path}=None to train from scratch.') from e
+    except Exception as e:  # network errors, torch.load / unpickling failures
+        if is_remote(checkpoint):
+            raise ConnectionError(
+                f'{owner}: downloading the pretrained checkpoint {checkpoint!r}'
+                f'{_download_url(checkpoint)} failed ({type(e).__name__}: {e}). Nothing was '
+                f'loaded. If this machine is offline, either train without it '
+                f'({init_cfg_path}=None, e.g. --cfg-options {init_cfg_path}=None) or download '
+                f'the file elsewhere and point at the local copy: '
+                f"{init_cfg_path}=dict(type='Pretrained', checkpoint='/path/to/file.pth').") from e
+        raise RuntimeError(
+            f'{owner}: could not read checkpoint {checkpoint!r} ({type(e).__name__}: {e}). '
+            f'The file is damaged or not a PyTorch checkpoint; download it again.') from e
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise RuntimeError(f'{owner}: checkpoint {checkpoint!r} holds a '
+                           f'{type(ckpt).__name__}, not a state dict.')
+    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+    if prefix:
+        selected = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        if not selected:
+            roots = sorted({k.split('.')[0] + '.' for k in state})
+            raise ValueError(f'{owner}: no key of {checkpoint!r} starts with prefix {prefix!r} '
+                             f'(its keys start with {roots[:6]}).')
+        state = selected
+    return state
