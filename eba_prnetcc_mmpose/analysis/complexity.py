@@ -5,55 +5,38 @@ one "FLOP" and counts ``ConvTranspose2d`` at its true cost. Every model we repor
 MMPose zoo's, is counted by it, so the numbers compare; docs/paper_to_code.md explains how they
 relate to the paper's GFLOPs.
 """
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence
 
 import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
-from mmengine.config import Config
+from torch import nn
+
+from ..utils.model_build import (ConfigLike, RawForward, build_model, check_input_size,
+                                 model_input_size)
 
 
-def model_input_size(cfg: Config) -> Tuple[int, int]:
-    """(W, H) the model of ``cfg`` takes: its codec's ``input_size`` (or its head's)."""
-    codec = cfg.get('codec')
-    if isinstance(codec, dict) and 'input_size' in codec:
-        return tuple(codec['input_size'])
-    head = cfg.model.get('head', {})
-    if 'input_size' in head:
-        return tuple(head['input_size'])
-    raise ValueError('cannot tell the input size of this config: it has no codec.input_size '
-                     'and no model.head.input_size; pass input_size=(W, H) explicitly.')
-
-
-def build_model(config: str, cfg_options: Optional[Dict] = None, device: str = 'cpu'):
-    """Build the pose estimator of ``config`` with random weights (no checkpoint download)."""
-    from mmpose.apis import init_model
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    if 'init_cfg' in cfg.model.get('backbone', {}):
-        cfg.model.backbone.init_cfg = None  # no ImageNet download for counting / timing
-    return init_model(cfg, checkpoint=None, device=device), cfg
-
-
-def measure_complexity(config: str, input_size: Optional[Sequence[int]] = None,
-                       cfg_options: Optional[Dict] = None) -> Dict:
-    """Count the parameters and FLOPs of ``config``'s model on one image.
+def count_model(model: nn.Module, input_size: Optional[Sequence[int]] = None) -> Dict:
+    """Count the parameters and FLOPs of a built pose estimator on one image.
 
     Args:
-        config (str): Config path (``mmpose::`` prefixes allowed in its ``_base_``).
-        input_size (Sequence[int], optional): (W, H); defaults to the config's codec input size.
-        cfg_options (dict, optional): Overrides merged into the config.
+        model (nn.Module): A built MMPose pose estimator.
+        input_size (Sequence[int], optional): (W, H); defaults to the size the model was built
+            for (its head's ``input_size`` or its decoder's).
 
     Returns:
         dict: ``params`` (count), ``flops`` (MACs, all layers), ``flops_no_deconv`` (the same
         without the head's transposed convolutions), ``input_size`` (W, H).
+
+    Raises:
+        ModelBuildError: If the model cannot run at ``input_size`` (one line, with the cause).
     """
-    model, cfg = build_model(config, cfg_options)
-    w, h = input_size or model_input_size(cfg)
+    w, h = input_size or model_input_size(model)
     model.eval()
-    inputs = torch.randn(1, 3, h, w)
-    from ..deploy.onnx_export import SimCCExportWrapper  # model._forward as forward
-    analyzer = FlopAnalyzer(SimCCExportWrapper(model, require_simcc=False), (inputs, ))
+    if input_size is not None and tuple(input_size) != model_input_size(model):
+        check_input_size(model, (w, h))
+    device = next(model.parameters()).device
+    analyzer = FlopAnalyzer(RawForward(model, require_simcc=False),
+                            (torch.randn(1, 3, h, w, device=device), ))
     analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
     analyzer.tracer_warnings('none')
     flops = analyzer.total()
@@ -61,6 +44,23 @@ def measure_complexity(config: str, input_size: Optional[Sequence[int]] = None,
                  if isinstance(_get(model, name), torch.nn.ConvTranspose2d))
     return dict(params=parameter_count(model)[''], flops=flops, flops_no_deconv=flops - deconv,
                 input_size=(w, h))
+
+
+def measure_complexity(config: ConfigLike, input_size: Optional[Sequence[int]] = None,
+                       cfg_options: Optional[Dict] = None) -> Dict:
+    """Build ``config``'s model (random weights) and count it with :func:`count_model`.
+
+    Args:
+        config (str | Config): Config path (``mmpose::`` prefixes allowed) or a loaded config.
+        input_size (Sequence[int], optional): (W, H); defaults to the built model's own size
+            (not the config's top-level ``codec``).
+        cfg_options (dict, optional): Overrides merged into the config.
+
+    Returns:
+        dict: as :func:`count_model`.
+    """
+    model, _ = build_model(config, cfg_options)
+    return count_model(model, input_size)
 
 
 def _get(model: torch.nn.Module, name: str):
