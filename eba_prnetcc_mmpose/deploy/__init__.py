@@ -1,4 +1,25 @@
-"""Deployment: ONNX export and parity checks."""
-from .onnx_export import SimCCExportWrapper, decode_simcc, export_onnx, onnx_parity
+"""Deployment: ONNX / OpenVINO export, runtimes, and an MMPose-free top-down predictor.
 
-__all__ = ['SimCCExportWrapper', 'decode_simcc', 'export_onnx', 'onnx_parity']
+:mod:`.predictor` and :mod:`.runtime` need only numpy, OpenCV and the runtime (no torch, no
+MMPose); the export functions need the training stack. Names are imported lazily so that
+``from eba_prnetcc_mmpose.deploy.predictor import PosePredictor`` does not pull in torch.
+"""
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    'SimCCExportWrapper': 'onnx_export', 'decode_simcc': 'onnx_export',
+    'export_onnx': 'onnx_export', 'export_openvino': 'onnx_export',
+    'onnx_parity': 'onnx_export', 'deploy_meta': 'onnx_export',
+    'OneExpMish': 'mish', 'replace_mish': 'mish',
+    'PosePredictor': 'predictor', 'PoseResult': 'predictor', 'draw_poses': 'predictor',
+    'InferenceSession': 'runtime', 'DeployError': 'runtime', 'cpu_bf16_support': 'runtime',
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f'.{_EXPORTS[name]}', __name__), name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

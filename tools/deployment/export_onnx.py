@@ -1,41 +1,65 @@
-"""Export a SimCC pose model to ONNX (dynamic batch) and check it against PyTorch in ONNX Runtime.
+"""Export a SimCC pose model to ONNX (dynamic batch) and OpenVINO IR; check it against PyTorch.
 
-    python tools/deployment/export_onnx.py CONFIG [CHECKPOINT] --out model.onnx [--batch 2]
+    python tools/deployment/export_onnx.py CONFIG [CHECKPOINT] --out work_dirs/deploy/model.onnx
 
-Prints the max abs difference of the SimCC logits (ONNX Runtime vs PyTorch) on a random batch and
-the keypoints decoded from the ONNX outputs with the config's codec. The ONNX model takes images
-normalised as MMPose's ``PoseDataPreprocessor`` does and returns ``simcc_x``, ``simcc_y``.
+Writes ``model.onnx``, ``model.json`` (what the predictor needs: input size, normalisation,
+flip pairs, ...) and, unless ``--no-openvino``, ``model.xml`` + ``model.bin``. Then runs a random
+batch through every written model (ONNX Runtime fp32, OpenVINO fp32, and OpenVINO bf16 where the
+CPU has bf16) and prints the max abs difference of the SimCC logits against PyTorch. The models
+take images normalised as MMPose's ``PoseDataPreprocessor`` does; the input size is the one the
+built model takes. Run them with tools/deployment/predict.py.
 """
 import argparse
-import os.path as osp
 
 import torch
 
 import eba_prnetcc_mmpose  # noqa: F401  (registers the plugin)
-from eba_prnetcc_mmpose.deploy import decode_simcc, export_onnx, onnx_parity
+from eba_prnetcc_mmpose.deploy.onnx_export import export_onnx, onnx_parity
+from eba_prnetcc_mmpose.deploy.runtime import cpu_bf16_support
+from eba_prnetcc_mmpose.cli import run_tool
+from eba_prnetcc_mmpose.utils.model_build import resolve_config
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('config')
-    p.add_argument('checkpoint', nargs='?', help='weights (random weights if omitted)')
-    p.add_argument('--out', default='work_dirs/onnx/model.onnx')
-    p.add_argument('--opset', type=int, default=17)
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument('config', help='model config (mmpose:: prefix allowed)')
+    p.add_argument('checkpoint', nargs='?', default=None,
+                   help='weights (.pth); random weights, with a warning, if omitted')
+    p.add_argument('--out', default='work_dirs/deploy/model.onnx',
+                   help='ONNX file to write; .json/.xml/.bin go beside it')
+    p.add_argument('--opset', type=int, default=17, help='ONNX opset')
     p.add_argument('--batch', type=int, default=2, help='batch of the parity check')
-    args = p.parse_args()
-    if not osp.isfile(args.config):
-        p.error(f'config file not found: {args.config}')
-    if args.checkpoint and not osp.isfile(args.checkpoint):
-        p.error(f'checkpoint not found: {args.checkpoint}')
-    res = export_onnx(args.config, args.out, args.checkpoint, args.opset)
+    p.add_argument('--no-openvino', action='store_true', help='do not write OpenVINO IR')
+    p.add_argument('--one-exp-mish', action='store_true',
+                   help='write Mish as x*n/(n+2), n=e^x(e^x+2) instead of Softplus-Tanh-Mul '
+                   '(see docs/deploy.md for when it pays)')
+    return p
+
+
+def main(args: argparse.Namespace) -> None:
+    if args.batch < 1 or args.opset < 11:
+        raise ValueError(f'--batch must be >= 1 and --opset >= 11, got {args.batch}, '
+                         f'{args.opset}')
+    res = export_onnx(resolve_config(args.config), args.out, args.checkpoint, args.opset,
+                      openvino_ir=not args.no_openvino, one_exp_mish=args.one_exp_mish)
     w, h = res['input_size']
-    parity = onnx_parity(args.out, res['model'], torch.randn(args.batch, 3, h, w))
-    keypoints, scores = decode_simcc(*parity['outputs'], res['cfg'].codec)
-    print(f'wrote {args.out} (input: N x 3 x {h} x {w}, dynamic N)')
-    print(f"ONNX Runtime vs PyTorch, batch {args.batch}: max |diff| simcc_x "
-          f"{parity['max_abs_diff_x']:.2e}, simcc_y {parity['max_abs_diff_y']:.2e}")
-    print(f'decoded keypoints {keypoints.shape} (input pixels), scores {scores.shape}')
+    print(f'wrote {res["onnx"]} (input: N x 3 x {h} x {w}, dynamic N), {res["meta"]}'
+          + (f', {res["openvino"]}' if res['openvino'] else ''))
+    inputs = torch.randn(args.batch, 3, h, w)
+    checks = [('onnxruntime', 'fp32')]
+    if res['openvino']:
+        checks.append(('openvino', 'fp32'))
+        if cpu_bf16_support():
+            checks.append(('openvino', 'bf16'))
+        else:
+            print('OpenVINO bf16: not checked, this CPU has no native bf16')
+    for backend, precision in checks:
+        p = onnx_parity(res['onnx'], res['model'], inputs, backend, precision)
+        print(f'{backend} {precision} vs PyTorch, batch {args.batch}: max |diff| simcc_x '
+              f"{p['max_abs_diff_x']:.2e}, simcc_y {p['max_abs_diff_y']:.2e} "
+              f"(logits up to {p['max_abs_logit']:.2f})")
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main, build_parser())

@@ -1,0 +1,169 @@
+"""Predict poses with an exported model: images, folders or videos -> JSON and drawn output.
+
+    python tools/deployment/predict.py work_dirs/deploy/model.onnx demo.jpg photos/ clip.mp4 \
+        --backend openvino --precision bf16 --out-dir work_dirs/predict
+
+Runs with numpy, OpenCV and the runtime only (no torch, no MMPose at run time: see
+docs/deploy.md). Person boxes come from ``--bboxes`` (a JSON file mapping an image file name, or
+``VIDEO:FRAME``, to a list of ``[x1, y1, x2, y2]``); an input without boxes is treated as one
+person filling the frame. Writes ``predictions.json`` (keypoints in image pixels and their SimCC
+scores; the scores are raw logits, not probabilities, and can exceed 1) and, unless
+``--no-draw``, drawn images / videos in ``--out-dir``.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+from typing import Dict, Iterator, List, Optional, Tuple
+
+import cv2
+import numpy as np
+
+IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
+VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm')
+
+
+def progress(total: Optional[int], desc: str):
+    """tqdm if installed, else a no-op bar."""
+    try:
+        from tqdm import tqdm
+        return tqdm(total=total, desc=desc, unit='frame', file=sys.stderr)
+    except ImportError:  # pragma: no cover
+        class _Bar:
+            def update(self, n=1): pass
+            def close(self): pass
+        return _Bar()
+
+
+def collect_inputs(paths: List[str]) -> List[Tuple[str, str]]:
+    """``(kind, path)`` for every image/video given directly or inside a given folder."""
+    found = []
+    for path in paths:
+        if osp.isdir(path):
+            for name in sorted(os.listdir(path)):
+                if name.lower().endswith(IMAGE_EXTS + VIDEO_EXTS):
+                    found += collect_inputs([osp.join(path, name)])
+        elif not osp.isfile(path):
+            raise FileNotFoundError(f'input not found: {path}')
+        elif path.lower().endswith(IMAGE_EXTS):
+            found.append(('image', path))
+        elif path.lower().endswith(VIDEO_EXTS):
+            found.append(('video', path))
+        else:
+            raise ValueError(f'{path}: not an image ({", ".join(IMAGE_EXTS)}) or video '
+                             f'({", ".join(VIDEO_EXTS)})')
+    if not found:
+        raise ValueError('no images or videos found in the inputs')
+    return found
+
+
+def frames(kind: str, path: str) -> Iterator[Tuple[str, np.ndarray]]:
+    """``(key, BGR frame)``: the file name for images, ``name:frame`` for video frames."""
+    if kind == 'image':
+        img = cv2.imread(path, cv2.IMREAD_COLOR)
+        if img is None:
+            raise ValueError(f'cannot read image {path}')
+        yield osp.basename(path), img
+        return
+    cap = cv2.VideoCapture(path)
+    if not cap.isOpened():
+        raise ValueError(f'cannot open video {path}')
+    i = 0
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        yield f'{osp.basename(path)}:{i}', frame
+        i += 1
+    cap.release()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument('model', help='exported .onnx (with its .json, and .xml for OpenVINO)')
+    p.add_argument('inputs', nargs='+', help='images, videos or folders of them')
+    p.add_argument('--bboxes', default=None,
+                   help='JSON {"image.jpg" or "video.mp4:FRAME": [[x1, y1, x2, y2], ...]}; '
+                   'inputs without boxes use the whole frame')
+    p.add_argument('--backend', choices=['onnxruntime', 'openvino'], default='onnxruntime',
+                   help='runtime')
+    p.add_argument('--precision', choices=['fp32', 'bf16'], default='fp32',
+                   help='bf16: OpenVINO on CPUs with native bf16 only')
+    flip = p.add_mutually_exclusive_group()
+    flip.add_argument('--flip-test', dest='flip_test', action='store_true', default=None,
+                      help='average with the horizontally flipped crops (default: as the '
+                      "model's test_cfg at export)")
+    flip.add_argument('--no-flip-test', dest='flip_test', action='store_false',
+                      help='no flip test')
+    p.add_argument('--batch-size', type=int, default=32, help='crops per runtime call')
+    p.add_argument('--threads', type=int, default=None,
+                   help="runtime threads (default: the runtime's own choice)")
+    p.add_argument('--kpt-thr', type=float, default=0.0,
+                   help='draw keypoints whose SimCC score (a raw logit) is above this')
+    p.add_argument('--out-dir', default='work_dirs/predict', help='where outputs go')
+    p.add_argument('--no-draw', action='store_true', help='write only predictions.json')
+    return p
+
+
+def main(args: argparse.Namespace) -> Dict:
+    from eba_prnetcc_mmpose.deploy.predictor import PosePredictor, draw_poses
+    if args.batch_size < 1 or (args.threads is not None and args.threads < 1):
+        raise ValueError('--batch-size and --threads must be >= 1')
+    inputs = collect_inputs(args.inputs)
+    boxes: Dict[str, list] = {}
+    if args.bboxes:
+        with open(args.bboxes) as f:
+            boxes = json.load(f)
+    predictor = PosePredictor(args.model, args.backend, args.precision, args.flip_test,
+                              args.batch_size, args.threads)
+    os.makedirs(args.out_dir, exist_ok=True)
+    results: Dict[str, list] = {}
+    below = 0
+    for kind, path in inputs:
+        total = (int(cv2.VideoCapture(path).get(cv2.CAP_PROP_FRAME_COUNT)) if kind == 'video'
+                 else 1)
+        bar = progress(total, osp.basename(path))
+        writer = None
+        for key, frame in frames(kind, path):
+            bb = boxes.get(key)
+            res = predictor(frame, None if bb is None else np.asarray(bb, np.float32))
+            results[key] = res.to_json()
+            below += int((res.scores <= args.kpt_thr).sum())
+            if not args.no_draw:
+                drawn = draw_poses(frame, res, predictor.meta.get('skeleton_links', []),
+                                   args.kpt_thr)
+                if kind == 'image':
+                    cv2.imwrite(osp.join(args.out_dir, osp.basename(path)), drawn)
+                else:
+                    if writer is None:
+                        fps = cv2.VideoCapture(path).get(cv2.CAP_PROP_FPS) or 25.0
+                        out = osp.join(args.out_dir, osp.splitext(osp.basename(path))[0] + '.mp4')
+                        writer = cv2.VideoWriter(out, cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                                                 (frame.shape[1], frame.shape[0]))
+                    writer.write(drawn)
+            bar.update(1)
+        bar.close()
+        if writer is not None:
+            writer.release()
+    out = dict(model=args.model, backend=args.backend, precision=args.precision,
+               flip_test=predictor.flip_test, keypoint_names=predictor.keypoint_names,
+               score='SimCC: min over x/y of the max raw logit; not a probability',
+               predictions=results)
+    with open(osp.join(args.out_dir, 'predictions.json'), 'w') as f:
+        json.dump(out, f)
+    n_kpts = sum(len(p) for v in results.values() for p in v) * int(
+        predictor.meta['num_keypoints'])
+    print(f'{len(results)} frame(s), {predictor.session.describe()}; wrote '
+          f'{osp.join(args.out_dir, "predictions.json")}'
+          + ('' if args.no_draw else ' and drawn output'))
+    if n_kpts and below:
+        print(f'{below} of {n_kpts} keypoints have a score <= --kpt-thr {args.kpt_thr} and are '
+              f'not drawn (SimCC scores are raw logits; see docs/deploy.md)')
+    return out
+
+
+if __name__ == '__main__':
+    from eba_prnetcc_mmpose.cli import run_tool
+    run_tool(main, build_parser())
