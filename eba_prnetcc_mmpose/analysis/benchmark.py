@@ -1,49 +1,59 @@
-"""Speed and memory of EBA-PRNetCC beside stock MMPose models, measured in the same process.
+"""Timing primitives for benchmarks: eager inference, any callable, matmul throughput, the
+bridge-attention overhead and a training step (plain, ``channels_last``, ``torch.compile``).
 
-Every model is built from its config with random weights and timed on random input at its own
-input size: warm-up runs first, then ``repeats`` timed runs; we report the median and the
-inter-quartile range. On CUDA, timing is synchronised and AMP is optional.
+Everything runs in the calling process so that numbers taken together compare. Median and
+inter-quartile range of the timed runs are reported; on CUDA, timing is synchronised and AMP
+is optional. Runtime (ONNX Runtime / OpenVINO) sessions are timed with :func:`time_runs` by the
+caller (``tools/analysis/benchmark.py``), which composes this module with
+:mod:`eba_prnetcc_mmpose.deploy`.
 """
 import os
 import platform
 import resource
 import statistics
-import tempfile
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import torch
+from torch import nn
 
-from .complexity import build_model, measure_complexity, model_input_size
+from ..utils.model_build import ConfigLike, build_model, model_input_size
 
 
 def machine_info(device: str) -> Dict:
-    """What the numbers were measured on."""
-    cpu = platform.processor() or ''
+    """What the numbers were measured on: CPU model and flags of interest, versions, threads."""
+    cpu, flags = platform.processor() or '', []
     try:
         with open('/proc/cpuinfo') as f:
-            cpu = next(line.split(':', 1)[1].strip() for line in f if 'model name' in line)
+            lines = f.readlines()
+        cpu = next(line.split(':', 1)[1].strip() for line in lines if 'model name' in line)
+        all_flags = next((line.split(':', 1)[1].split() for line in lines
+                          if line.startswith('flags')), [])
+        flags = [f for f in ('avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_bf16',
+                             'amx_tile') if f in all_flags]
     except (OSError, StopIteration):
         pass
     info = dict(platform=platform.platform(), python=platform.python_version(),
-                torch=torch.__version__, cpu=cpu, cpu_count=os.cpu_count(),
-                torch_threads=torch.get_num_threads(), device=device)
+                torch=torch.__version__, cpu=cpu, cpu_flags=flags, cpu_count=os.cpu_count(),
+                torch_threads=torch.get_num_threads(), device=device,
+                load_avg_start=list(os.getloadavg()))
     if device.startswith('cuda'):
         info['gpu'] = torch.cuda.get_device_name(device)
-    try:
-        import onnxruntime
-        info['onnxruntime'] = onnxruntime.__version__
-    except ImportError:
-        pass
+    for name in ('onnxruntime', 'openvino'):
+        try:
+            info[name] = __import__(name).__version__
+        except ImportError:
+            pass
     return info
 
 
-def time_runs(fn: Callable[[], None], warmup: int, repeats: int, cuda: bool) -> Dict:
+def time_runs(fn: Callable[[], object], warmup: int, repeats: int,
+              cuda: bool = False) -> Dict:
     """Run ``fn`` ``warmup`` times, then time ``repeats`` runs: median and IQR in ms."""
     for _ in range(warmup):
         fn()
     times = []
-    for _ in range(repeats):
+    for _ in range(max(repeats, 1)):
         if cuda:
             torch.cuda.synchronize()
         start = time.perf_counter()
@@ -55,9 +65,9 @@ def time_runs(fn: Callable[[], None], warmup: int, repeats: int, cuda: bool) -> 
     return dict(median_ms=statistics.median(times), iqr_ms=q[2] - q[0], runs=len(times))
 
 
-def bench_eager(model: torch.nn.Module, batch: int, hw, device: str, warmup: int, repeats: int,
-                amp: bool = False) -> Dict:
-    """Inference time of ``model._forward`` in PyTorch eager mode."""
+def bench_eager(model: nn.Module, batch: int, hw: Tuple[int, int], device: str, warmup: int,
+                repeats: int, amp: bool = False) -> Dict:
+    """Inference time of ``model._forward`` (backbone + head, no pre/post-processing)."""
     x = torch.randn(batch, 3, *hw, device=device)
     cuda = device.startswith('cuda')
 
@@ -70,47 +80,25 @@ def bench_eager(model: torch.nn.Module, batch: int, hw, device: str, warmup: int
     return r
 
 
-def bench_onnx(onnx_file: str, batch: int, hw, warmup: int, repeats: int,
-               device: str = 'cpu') -> Dict:
-    """Inference time of the exported model in ONNX Runtime."""
-    import onnxruntime as ort
-    providers = (['CUDAExecutionProvider', 'CPUExecutionProvider']
-                 if device.startswith('cuda') else ['CPUExecutionProvider'])
-    session = ort.InferenceSession(onnx_file, providers=providers)
-    x = torch.randn(batch, 3, *hw).numpy()
-    r = time_runs(lambda: session.run(None, {'input': x}), warmup, repeats, cuda=False)
-    r['images_per_s'] = batch / (r['median_ms'] / 1e3)
+def matmul_throughput(dtype: torch.dtype = torch.float32, n: int = 2048, warmup: int = 2,
+                      repeats: int = 5, device: str = 'cpu') -> Dict:
+    """Square ``n x n`` matmul throughput in GMAC/s (1 MAC = 2 FLOP) for ``dtype``.
+
+    The machine's dense-arithmetic ceiling for each precision, measured with the same torch
+    threads as the models; a convolution can beat it (Winograd-style kernels do fewer MACs than
+    they are credited with).
+    """
+    a = torch.randn(n, n, device=device).to(dtype)
+    b = torch.randn(n, n, device=device).to(dtype)
+    r = time_runs(lambda: torch.mm(a, b), warmup, repeats, device.startswith('cuda'))
+    r.update(n=n, dtype=str(dtype).replace('torch.', ''),
+             GMAC_per_s=n**3 / (r['median_ms'] / 1e3) / 1e9)
     return r
 
 
-def bench_model(name: str, config: str, device: str = 'cpu', batches=(1, 32), warmup: int = 2,
-                repeats: int = 10, onnx: bool = True, amp: bool = False,
-                progress: Optional[Callable[[str], None]] = None) -> Dict:
-    """Params, FLOPs and eager (and ONNX Runtime) timings of one config at several batch sizes."""
-    say = progress or (lambda msg: None)
-    complexity = measure_complexity(config)
-    model, cfg = build_model(config, device=device)
-    model.eval()
-    w, h = model_input_size(cfg)
-    row = dict(name=name, config=config, input_hw=[h, w], params_M=complexity['params'] / 1e6,
-               GFLOPs=complexity['flops'] / 1e9, eager={}, onnx={})
-    for b in batches:
-        say(f'{name}: eager batch {b}')
-        row['eager'][str(b)] = bench_eager(model, b, (h, w), device, warmup, repeats, amp)
-    if onnx:
-        from ..deploy import export_onnx
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, 'model.onnx')
-            say(f'{name}: ONNX export')
-            export_onnx(config, path, require_simcc=False)
-            for b in batches:
-                say(f'{name}: onnxruntime batch {b}')
-                row['onnx'][str(b)] = bench_onnx(path, b, (h, w), warmup, repeats, device)
-    return row
-
-
-def bench_attention_overhead(depth: int = 34, hw=(384, 288), batch: int = 1,
-                             device: str = 'cpu', warmup: int = 2, repeats: int = 10) -> Dict:
+def bench_attention_overhead(depth: int = 34, hw: Tuple[int, int] = (384, 288),
+                             batch: int = 1, device: str = 'cpu', warmup: int = 2,
+                             repeats: int = 10) -> Dict:
     """EBA-ResNet against the plain MMPose ResNet of the same depth (backbone only).
 
     ``eba_resnet_relu`` keeps ReLU in the trunk, isolating the bridge attention; ``eba_resnet``
@@ -140,38 +128,47 @@ def bench_attention_overhead(depth: int = 34, hw=(384, 288), batch: int = 1,
     return out
 
 
-def bench_train_step(config: str, batch: int = 32, steps: int = 10, warmup: int = 2,
-                     device: str = 'cpu') -> Dict:
+def bench_train_step(config: ConfigLike, batch: int = 32, steps: int = 10, warmup: int = 2,
+                     device: str = 'cpu', channels_last: bool = False,
+                     compile: bool = False) -> Dict:
     """Training throughput (images/s) and peak memory of ``config``'s model on random data.
 
-    One step = forward with the loss, backward and an optimizer step, on random images and
-    SimCC targets of the config's shapes (data loading excluded). Peak memory is
-    ``torch.cuda.max_memory_allocated`` on CUDA and the process's peak RSS on the CPU.
+    One step is MMEngine's ``model.train_step(data, optim_wrapper)`` (data preprocessor,
+    forward with the loss, backward, Adam step) on random images and SimCC targets of the
+    model's shapes (data loading excluded). ``compile`` wraps ``train_step`` in
+    ``torch.compile`` exactly as MMEngine's ``Runner`` does for ``compile=True``; the first
+    (compiling) call is timed separately as ``compile_s``. ``channels_last`` converts the model
+    and the input batch to that memory format. Peak memory is
+    ``torch.cuda.max_memory_allocated`` on CUDA and the process's peak RSS on the CPU (which
+    only grows, so compare it across processes only).
     """
+    from mmengine.optim import OptimWrapper
     from mmpose.testing import get_packed_inputs
-    model, cfg = build_model(config, device=device)
+    model, _ = build_model(config, device=device)
     model.train()
-    w, h = model_input_size(cfg)
+    w, h = model_input_size(model)
     packed = get_packed_inputs(batch_size=batch, img_shape=(h, w), input_size=(w, h),
-                               num_keypoints=cfg.model.head.out_channels,
-                               simcc_split_ratio=cfg.model.head.simcc_split_ratio,
+                               num_keypoints=model.head.out_channels,
+                               simcc_split_ratio=model.head.simcc_split_ratio,
                                with_heatmap=False, with_reg_label=False)
-    data = model.data_preprocessor(packed, training=True)
-    optim = torch.optim.Adam(model.parameters(), lr=1e-4)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        packed['inputs'] = [x.contiguous(memory_format=torch.channels_last)
+                            if x.dim() == 4 else x for x in packed['inputs']]
+    optim = OptimWrapper(torch.optim.Adam(model.parameters(), lr=1e-4))
+    step_fn = model.train_step
     cuda = device.startswith('cuda')
-
-    def step():
-        losses = model(**data, mode='loss')
-        loss = sum(v for k, v in losses.items() if 'loss' in k)
-        optim.zero_grad()
-        loss.backward()
-        optim.step()
-
+    compile_s = None
+    if compile:
+        step_fn = torch.compile(step_fn)
+        start = time.perf_counter()
+        step_fn(packed, optim)
+        compile_s = time.perf_counter() - start
     if cuda:
         torch.cuda.reset_peak_memory_stats(device)
-    r = time_runs(step, warmup, steps, cuda)
-    r['images_per_s'] = batch / (r['median_ms'] / 1e3)
-    r['batch'] = batch
+    r = time_runs(lambda: step_fn(packed, optim), warmup, steps, cuda)
+    r.update(images_per_s=batch / (r['median_ms'] / 1e3), batch=batch,
+             channels_last=channels_last, compile=compile, compile_s=compile_s)
     if cuda:
         r['peak_memory_MB'] = torch.cuda.max_memory_allocated(device) / 2**20
         r['peak_memory_kind'] = 'torch.cuda.max_memory_allocated'
@@ -181,14 +178,15 @@ def bench_train_step(config: str, batch: int = 32, steps: int = 10, warmup: int 
     return r
 
 
-def ratios(rows: List[Dict], reference: str) -> None:
-    """Add ``ratio_vs_ref`` (reference time / model time, >1 = faster) to every timing in place."""
-    ref = next((r for r in rows if r['name'] == reference), None)
-    if ref is None:
-        return
-    for row in rows:
-        for mode in ('eager', 'onnx'):
-            for b, t in row[mode].items():
-                ref_t = ref[mode].get(b)
-                if ref_t:
-                    t['speedup_vs_ref'] = ref_t['median_ms'] / t['median_ms']
+def ratio_to_reference(rows: Sequence[Dict], key: Callable[[Dict], Optional[float]],
+                       same: Callable[[Dict], object]) -> Dict[str, Optional[float]]:
+    """``value(row) / value(reference)`` per row name, where the reference is the row flagged
+    ``reference=True`` with the same ``same(row)`` (e.g. the input size); None if either is
+    missing."""
+    refs = {same(r): r for r in rows if r.get('reference')}
+    out = {}
+    for r in rows:
+        ref = refs.get(same(r))
+        a, b = key(r), (key(ref) if ref is not None else None)
+        out[r['name']] = a / b if a is not None and b else None
+    return out
