@@ -10,6 +10,8 @@ from typing import Dict, Optional
 
 from mmengine.runner.checkpoint import CheckpointLoader, get_torchvision_models
 
+from ..utils.safe_load import CheckpointLoadError
+
 #: ``scheme://`` of a checkpoint that MMEngine downloads (``torchvision://``, ``https://`` ...).
 _REMOTE = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*://')
 
@@ -54,6 +56,8 @@ def read_state_dict(checkpoint: str, owner: str, prefix: Optional[str] = None,
             f'{owner}: pretrained checkpoint {checkpoint!r} not found. Fix the path in '
             f"{init_cfg_path}=dict(type='Pretrained', checkpoint=...) or set "
             f'{init_cfg_path}=None to train from scratch.') from e
+    except CheckpointLoadError:
+        raise  # refused or damaged: the loader's message names the file, the cause and the fix
     except Exception as e:  # network errors, torch.load / unpickling failures
         if is_remote(checkpoint):
             raise ConnectionError(

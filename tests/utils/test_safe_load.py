@@ -260,3 +260,15 @@ def test_globals_a_user_allowed_elsewhere_neither_compete_nor_get_lost(tmp_path)
         assert {np.dtype, getattr} <= set(torch.serialization.get_safe_globals())
     finally:
         torch.serialization.clear_safe_globals()
+
+
+@pytest.mark.parametrize('payload', ['reduce_os_system', 'numpy_object_array_pointers'])
+def test_pretrained_init_of_our_backbone_passes_the_refusal_through(tmp_path, payload):
+    """``init_cfg=Pretrained`` with a hostile file: the refusal, not "damaged, download again"."""
+    from eba_prnetcc_mmpose.models import EBAResNet
+    path = tmp_path / 'pretrained.pth'
+    path.write_bytes(FORMATS['zip'](attacks(str(tmp_path / 'm'), '/s')[payload]))
+    backbone = EBAResNet(18, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(UnsafeCheckpointError, match='Refused to load checkpoint'):
+        backbone.init_weights()
+    assert not (tmp_path / 'm').exists()
