@@ -1,47 +1,85 @@
-"""Pose estimation demo on images, folders and videos with an EBA-PRNetCC (or any top-down) config.
+"""Pose estimation on images, folders and videos with MMPose's MMPoseInferencer, for any top-down
+config (EBA-PRNetCC's or stock MMPose's).
 
     python tools/demo.py CONFIG [CHECKPOINT] --inputs img.jpg folder/ clip.mp4 --out-dir out/
         [--det-config DET_CFG --det-checkpoint DET_CKPT | --box-file coco_boxes.json]
 
-Person boxes come from an MMDetection detector when given, else from a COCO-style box file, else
-the whole image is one person box. Writes OUT_DIR/keypoints.json and the inputs with skeletons
-drawn by MMPose's visualizer (videos as .mp4). Without CHECKPOINT the model has random weights
-(a warning says so). An input that cannot be read is reported and skipped; the others go on.
+MMPoseInferencer detects people (an MMDetection config + weights), runs the model, draws the
+skeletons with MMPose's visualizer and writes OUT_DIR/<input name> (images, videos) and
+OUT_DIR/predictions/<input>.json. This tool adds person boxes from a COCO-style box file, the
+whole image as the box when neither is given, several inputs in one run (an unreadable input is
+reported and skipped), a summary OUT_DIR/keypoints.json, and a warning when every keypoint of an
+input scores below --kpt-thr (nothing would be drawn). Without CHECKPOINT the model has random
+weights (a warning says so). See docs/mmpose_tools.md.
 """
 import argparse
 import os.path as osp
 import sys
 
 import eba_prnetcc_mmpose  # noqa: F401  (registers the plugin)
-from eba_prnetcc_mmpose.apis.inference import BoxSource, PoseDemo, load_pose_model
+from eba_prnetcc_mmpose.apis.inference import PoseDemo
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('config')
-    p.add_argument('checkpoint', nargs='?')
-    p.add_argument('--inputs', nargs='+', required=True, help='images, folders, videos')
-    p.add_argument('--out-dir', default='work_dirs/pose_demo')
-    p.add_argument('--det-config')
-    p.add_argument('--det-checkpoint')
-    p.add_argument('--det-score-thr', type=float, default=0.3)
-    p.add_argument('--box-file', help='COCO-style json with images and annotations (xywh)')
-    p.add_argument('--kpt-thr', type=float, default=0.3)
-    p.add_argument('--device', default='cpu')
-    args = p.parse_args()
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument('config', help='pose model config (MMPose top-down)')
+    p.add_argument('checkpoint', nargs='?', default=None,
+                   help='pose model weights; none: random weights, with a warning')
+    p.add_argument('--inputs', nargs='+', required=True,
+                   help='images, videos and folders of them')
+    p.add_argument('--out-dir', default='work_dirs/pose_demo',
+                   help='drawn inputs, predictions/*.json and keypoints.json go here')
+    boxes = p.add_argument_group('person boxes (default: the whole image is one person box)')
+    boxes.add_argument('--det-config', default=None,
+                       help='MMDetection config of a person detector')
+    boxes.add_argument('--det-checkpoint', default=None,
+                       help='weights of the detector (required with --det-config)')
+    boxes.add_argument('--det-cat-ids', type=int, nargs='+', default=[0],
+                       help='detector categories that are persons (0 = COCO person)')
+    boxes.add_argument('--box-file', default=None,
+                       help='COCO-style json of person boxes: "images" (id, file_name) and '
+                       '"annotations" (image_id, bbox as [x, y, w, h], optional score), '
+                       'matched to inputs by file name; images without boxes are skipped')
+    boxes.add_argument('--bbox-thr', type=float, default=0.3,
+                       help='minimum score of a detector / box-file box')
+    boxes.add_argument('--nms-thr', type=float, default=0.3,
+                       help='IoU threshold of the NMS over detector boxes')
+    p.add_argument('--kpt-thr', type=float, default=0.3,
+                   help='keypoints scoring below it are not drawn (SimCC scores are logit '
+                   'peaks, not probabilities; the tool says when all fall below)')
+    p.add_argument('--device', default='cpu', help='device, e.g. cpu or cuda:0')
+    args = p.parse_args(argv)
     if not osp.isfile(args.config):
         p.error(f'config file not found: {args.config}')
+    if args.det_config and args.box_file:
+        p.error('give either --det-config or --box-file, not both')
+    return p, args
+
+
+def main(argv=None):
+    p, args = parse_args(argv)
     try:
-        model = load_pose_model(args.config, args.checkpoint, args.device)
-        boxes = BoxSource(args.det_config, args.det_checkpoint, args.box_file,
-                          args.det_score_thr, args.device)
+        demo = PoseDemo(args.config, args.checkpoint, args.out_dir,
+                        det_config=args.det_config, det_checkpoint=args.det_checkpoint,
+                        det_cat_ids=args.det_cat_ids, box_file=args.box_file,
+                        bbox_thr=args.bbox_thr, nms_thr=args.nms_thr, kpt_thr=args.kpt_thr,
+                        device=args.device)
     except (OSError, ValueError) as e:
         p.error(str(e))
-    summary = PoseDemo(model, boxes, args.out_dir, args.kpt_thr).run(args.inputs)
+    summary = demo.run(args.inputs)
     print(f"boxes from: {summary['boxes']}; processed {len(summary['results'])} input(s), "
           f"skipped {len(summary['failed'])}; results in {args.out_dir}/keypoints.json")
     for fail in summary['failed']:
         print(f"  skipped {fail['input']}: {fail['error']}")
+    for result in summary['results']:
+        if result.get('note'):
+            print(f"  {result['note']}")
+    if summary['below_kpt_thr']:
+        print(f"  every keypoint scored below --kpt-thr {args.kpt_thr} (nothing drawn) in "
+              f"{len(summary['below_kpt_thr'])} input(s): "
+              f"{', '.join(osp.basename(i) for i in summary['below_kpt_thr'])}. Lower "
+              f'--kpt-thr to draw them (see docs/mmpose_tools.md, "keypoint scores").')
     sys.exit(1 if summary['failed'] and not summary['results'] else 0)
 
 

@@ -4,7 +4,6 @@ import os.path as osp
 import time
 from typing import Dict, Optional
 
-import numpy as np
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
@@ -12,7 +11,7 @@ from mmengine.runner import Runner
 from ..datasets import dataset_is_complete, generate_synthetic_coco
 from ..datasets.check import check_config_datasets
 from ..evaluation import evaluate_mean_pose
-from .inference import BoxSource, PoseDemo
+from .inference import PoseDemo, boxes_by_image
 
 #: Arguments of the embedded default dataset (the demo config's data_root must hold it).
 DEMO_DATA = dict(num_train=200, num_val=50, image_size=(256, 256), seed=0)
@@ -93,7 +92,7 @@ def run_demo(config: str, work_dir: str = 'work_dirs/demo', data_root: str = 'da
     ds = cfg.test_dataloader.dataset
     baseline = evaluate_mean_pose(osp.join(data_root, 'annotations', 'person_keypoints_train.json'),
                                   ds.to_dict(), cfg.test_evaluator.ann_file)
-    vis = draw_predictions(runner, osp.join(work_dir, 'vis'), num_vis)
+    vis = draw_predictions(runner, osp.join(work_dir, 'vis'), num_vis, checkpoint)
     summary = dict(config=config, seed=seed, metrics=_floats(metrics),
                    baseline=_floats(baseline), train_time_s=round(train_time, 1),
                    epochs=cfg.train_cfg.max_epochs, checkpoint=checkpoint, vis=vis)
@@ -102,22 +101,14 @@ def run_demo(config: str, work_dir: str = 'work_dirs/demo', data_root: str = 'da
     return summary
 
 
-def draw_predictions(runner: Runner, out_dir: str, num: int) -> list:
-    """Draw the model's predictions on the first ``num`` test images (their detected boxes)."""
-    dataset = runner.test_dataloader.dataset
-    model = runner.model
-    model.cfg = runner.cfg
-    model.dataset_meta = dataset.metainfo
-    model.eval()
-    boxes: Dict[str, list] = {}
-    for i in range(len(dataset)):
-        info = dataset.get_data_info(i)
-        boxes.setdefault(info['img_path'], []).append(
-            np.append(info['bbox'][0], np.asarray(info['bbox_score']).reshape(-1)[:1]))
-    source = BoxSource.from_boxes({osp.basename(k): np.stack(v) for k, v in boxes.items()},
-                                  kind='detection file')
-    demo = PoseDemo(model, source, out_dir, kpt_thr=0.0)
-    return [demo.run_image(path)['output'] for path in list(boxes)[:num]]
+def draw_predictions(runner: Runner, out_dir: str, num: int,
+                     checkpoint: Optional[str] = None) -> list:
+    """Draw the trained model's predictions on the first ``num`` test images (their detected
+    boxes) with MMPose's ``MMPoseInferencer`` (through :class:`PoseDemo`)."""
+    boxes, paths = boxes_by_image(runner.test_dataloader.dataset)
+    demo = PoseDemo(runner.cfg, checkpoint, out_dir, boxes=boxes, kind='detection file',
+                    bbox_thr=0.0, kpt_thr=0.0)  # every box the evaluation uses
+    return [demo.run_one(path)['output'] for path in paths[:num]]
 
 
 def _floats(metrics: Dict) -> Dict[str, float]:

@@ -1,14 +1,30 @@
-"""Top-down inference on images, folders and videos, with person boxes from a detector, a box
-file or the whole image; keypoints to JSON, skeletons drawn by MMPose's visualizer."""
+"""Top-down pose inference on images, folders and videos: a thin layer over MMPose's
+``MMPoseInferencer``.
+
+``MMPoseInferencer`` does the work: the person detector (an MMDetection config + weights, or
+``det_model='whole_image'``), reading images and videos, the model's pipeline and flip test,
+drawing with MMPose's visualizer, writing the drawn images / videos and per-input JSON. This
+module adds only what it lacks:
+
+- person boxes from a COCO-style box file (``images`` + ``annotations`` with ``bbox`` in xywh,
+  matched by file name). MMPose 1.3.2's inferencer accepts a ``bboxes`` argument but its top-down
+  path ignores it, so the boxes are handed to it as the output of a detector
+  (:class:`BoxFileDetector`), and its own category / score filtering applies to them;
+- one run over several inputs (files, folders of images and videos) where an unreadable input is
+  reported and skipped while the others go on, with one summary JSON;
+- saying so when every keypoint of an input scores below ``kpt_thr`` (nothing would be drawn).
+"""
 import json
 import os
 import os.path as osp
 import warnings
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
+import torch
 from mmengine.logging import print_log
+from mmengine.structures import InstanceData
 from tqdm import tqdm
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
@@ -27,187 +43,232 @@ def collect_inputs(inputs: Sequence[str]) -> List[str]:
     return files
 
 
-class BoxSource:
-    """Person boxes (x1, y1, x2, y2, score) for an image.
+def read_box_file(path: str) -> Dict[str, np.ndarray]:
+    """Boxes (N, 5: x1, y1, x2, y2, score) per image file name from a COCO-style json.
 
-    Priority: an MMDetection detector (``det_config`` + ``det_checkpoint``), else a COCO-style
-    box file (``images`` + ``annotations`` with ``bbox`` in xywh, matched by file name), else the
-    whole image.
-
-    Args:
-        det_config (str, optional): MMDetection config.
-        det_checkpoint (str, optional): Detector weights.
-        box_file (str, optional): COCO-style json.
-        det_score_thr (float): Minimum detector score. Defaults to 0.3.
-        device (str): Device of the detector.
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: not a JSON object with ``images`` and ``annotations``.
     """
-
-    def __init__(self, det_config: Optional[str] = None, det_checkpoint: Optional[str] = None,
-                 box_file: Optional[str] = None, det_score_thr: float = 0.3,
-                 device: str = 'cpu'):
-        self.detector = None
-        self.boxes: Optional[Dict[str, np.ndarray]] = None
-        self.score_thr = det_score_thr
-        if det_config:
-            if not det_checkpoint or not osp.isfile(det_checkpoint):
-                raise FileNotFoundError(f'detector checkpoint not found: {det_checkpoint!r} '
-                                        f'(--det-checkpoint is required with --det-config)')
-            from mmdet.apis import init_detector
-            self.detector = init_detector(det_config, det_checkpoint, device=device)
-            self.kind = 'detector'
-        elif box_file:
-            self.boxes = self._read_box_file(box_file)
-            self.kind = 'box file'
-        else:
-            self.kind = 'whole image'
-
-    @classmethod
-    def from_boxes(cls, boxes: Dict[str, np.ndarray], kind: str = 'given boxes') -> 'BoxSource':
-        """A source that returns ``boxes[file name]`` ((N, 5) xyxy + score) for each image."""
-        source = cls()
-        source.boxes, source.kind = boxes, kind
-        return source
-
-    @staticmethod
-    def _read_box_file(path: str) -> Dict[str, np.ndarray]:
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'box file not found: {path}')
-        with open(path) as f:
-            data = json.load(f)
-        if not (isinstance(data, dict) and 'images' in data and 'annotations' in data):
-            raise ValueError(f'{path} is not a COCO-style box file: expected a JSON object with '
-                             f'"images" and "annotations" (bbox as [x, y, w, h]).')
-        names = {img['id']: osp.basename(img['file_name']) for img in data['images']}
-        boxes: Dict[str, list] = {}
-        for ann in data['annotations']:
-            x, y, w, h = ann['bbox']
-            boxes.setdefault(names[ann['image_id']], []).append(
-                [x, y, x + w, y + h, ann.get('score', 1.0)])
-        return {k: np.asarray(v, dtype=np.float32) for k, v in boxes.items()}
-
-    def __call__(self, img: np.ndarray, name: str) -> np.ndarray:
-        """Boxes (N, 5) for ``img`` (BGR) called ``name``; the whole image if none found."""
-        h, w = img.shape[:2]
-        whole = np.array([[0, 0, w, h, 1.0]], dtype=np.float32)
-        if self.detector is not None:
-            from mmdet.apis import inference_detector
-            pred = inference_detector(self.detector, img).pred_instances.cpu().numpy()
-            keep = (pred.labels == 0) & (pred.scores > self.score_thr)
-            boxes = np.concatenate([pred.bboxes[keep], pred.scores[keep, None]], axis=1)
-            return boxes.astype(np.float32)
-        if self.boxes is not None:
-            return self.boxes.get(osp.basename(name), np.zeros((0, 5), np.float32))
-        return whole
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'box file not found: {path}')
+    with open(path) as f:
+        data = json.load(f)
+    if not (isinstance(data, dict) and 'images' in data and 'annotations' in data):
+        raise ValueError(f'{path} is not a COCO-style box file: expected a JSON object with '
+                         f'"images" and "annotations" (bbox as [x, y, w, h]).')
+    names = {img['id']: osp.basename(img['file_name']) for img in data['images']}
+    boxes: Dict[str, list] = {}
+    for ann in data['annotations']:
+        x, y, w, h = ann['bbox']
+        boxes.setdefault(names[ann['image_id']], []).append(
+            [x, y, x + w, y + h, ann.get('score', 1.0)])
+    return {k: np.asarray(v, dtype=np.float32).reshape(-1, 5) for k, v in boxes.items()}
 
 
-def load_pose_model(config: str, checkpoint: Optional[str], device: str = 'cpu'):
-    """``mmpose.apis.init_model``; without a checkpoint: random weights and a warning."""
-    from mmpose.apis import init_model
-    if checkpoint is None:
-        warnings.warn(f'no checkpoint given: {osp.basename(config)} runs with RANDOM weights, '
-                      f'its keypoints are meaningless (pass a checkpoint for real predictions)')
-    elif not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'pose checkpoint not found: {checkpoint}')
-    return init_model(config, checkpoint, device=device)
+class BoxFileDetector:
+    """Stands in for ``MMPoseInferencer``'s MMDetection detector: returns the given boxes of an
+    image (by file name) as detections of category 0, in the detector's output format."""
+
+    def __init__(self, boxes: Dict[str, np.ndarray]):
+        self.boxes = boxes
+
+    def __call__(self, inputs, **kwargs) -> Dict[str, list]:
+        name = osp.basename(inputs) if isinstance(inputs, str) else None
+        boxes = self.boxes.get(name, np.zeros((0, 5), np.float32))
+        instances = InstanceData(bboxes=torch.from_numpy(boxes[:, :4].copy()),
+                                 scores=torch.from_numpy(boxes[:, 4].copy()),
+                                 labels=torch.zeros(len(boxes), dtype=torch.long))
+        sample = InstanceData()  # what the inferencer reads: .pred_instances
+        sample.pred_instances = instances
+        return dict(predictions=[sample])
 
 
 class PoseDemo:
-    """Run a top-down pose model over images/videos and write JSON and drawn results.
+    """Run a top-down pose model with ``MMPoseInferencer`` over images, folders and videos.
+
+    Person boxes come from an MMDetection detector (``det_config`` + ``det_checkpoint``), else a
+    COCO-style box file (``box_file``) or a dict (``boxes``), else the whole image. Drawn
+    images and videos go to ``out_dir`` (same file names), MMPoseInferencer's per-input JSON to
+    ``out_dir/predictions``, and a summary of all inputs to ``out_dir/keypoints.json``.
 
     Args:
-        model: Pose estimator from :func:`load_pose_model`.
-        boxes (BoxSource): Where person boxes come from.
-        out_dir (str): Output folder.
-        kpt_thr (float): Keypoints below this score are not drawn. Defaults to 0.3.
+        config (str | Config): Pose model config (any MMPose top-down config).
+        checkpoint (str, optional): Pose model weights; ``None``: random weights (a warning
+            says so).
+        out_dir (str): Output folder. Defaults to ``'work_dirs/pose_demo'``.
+        det_config (str, optional): MMDetection config of the person detector.
+        det_checkpoint (str, optional): Its weights (required with ``det_config``).
+        det_cat_ids (int | Sequence[int]): Detector categories that are persons.
+            Defaults to 0 (COCO person).
+        box_file (str, optional): COCO-style json of person boxes (xywh), by file name.
+        boxes (dict, optional): Boxes (N, 5: xyxy + score) by file name, instead of a file.
+        bbox_thr (float): Minimum box score (detector or file). Defaults to 0.3.
+        nms_thr (float): IoU threshold of the NMS over detector boxes (boxes from a file or dict
+            are kept as given). Defaults to 0.3.
+        kpt_thr (float): Keypoints scoring below it are not drawn. Defaults to 0.3.
+        device (str): Device. Defaults to 'cpu'.
+        kind (str, optional): How to call the given ``boxes`` in messages and the summary.
+            Defaults to ``'box file'``.
+
+    Raises:
+        FileNotFoundError: a checkpoint, detector checkpoint or box file that does not exist.
     """
 
-    def __init__(self, model, boxes: BoxSource, out_dir: str, kpt_thr: float = 0.3):
-        from mmpose.registry import VISUALIZERS
-        self.model = model
+    def __init__(self,
+                 config,
+                 checkpoint: Optional[str] = None,
+                 out_dir: str = 'work_dirs/pose_demo',
+                 det_config: Optional[str] = None,
+                 det_checkpoint: Optional[str] = None,
+                 det_cat_ids: Union[int, Sequence[int]] = 0,
+                 box_file: Optional[str] = None,
+                 boxes: Optional[Dict[str, np.ndarray]] = None,
+                 bbox_thr: float = 0.3,
+                 nms_thr: float = 0.3,
+                 kpt_thr: float = 0.3,
+                 device: str = 'cpu',
+                 kind: Optional[str] = None):
+        from mmpose.apis import MMPoseInferencer
+        if checkpoint is None:
+            warnings.warn('no checkpoint given: the pose model runs with RANDOM weights, its '
+                          'keypoints are meaningless (pass a checkpoint for real predictions)')
+        elif not osp.isfile(checkpoint):
+            raise FileNotFoundError(f'pose checkpoint not found: {checkpoint}')
+        if det_config and (not det_checkpoint or not osp.isfile(det_checkpoint)):
+            raise FileNotFoundError(f'detector checkpoint not found: {det_checkpoint!r} '
+                                    f'(--det-checkpoint is required with --det-config)')
+        if box_file:
+            boxes = read_box_file(box_file)
+        self.inferencer = MMPoseInferencer(
+            pose2d=config, pose2d_weights=checkpoint, device=device,
+            det_model=det_config if det_config else 'whole_image',
+            det_weights=det_checkpoint, det_cat_ids=det_cat_ids)
         self.boxes = boxes
+        if det_config:
+            self.kind = 'detector'
+        elif boxes is not None:
+            # handed to MMPoseInferencer as a detector's output: its filtering applies
+            pose2d = self.inferencer.inferencer
+            pose2d.detector, pose2d.det_cat_ids = BoxFileDetector(boxes), (0, )
+            self.kind = kind or 'box file'
+            nms_thr = 1.0  # given boxes are not suppressed
+        else:
+            self.kind = 'whole image'
         self.out_dir = out_dir
+        self.call_args = dict(bbox_thr=bbox_thr, nms_thr=nms_thr, kpt_thr=kpt_thr,
+                              draw_bbox=True, vis_out_dir=out_dir,
+                              pred_out_dir=osp.join(out_dir, 'predictions'))
         self.kpt_thr = kpt_thr
-        self.visualizer = VISUALIZERS.build(model.cfg.visualizer)
-        self.visualizer.set_dataset_meta(model.dataset_meta)
         os.makedirs(out_dir, exist_ok=True)
 
-    def predict(self, img: np.ndarray, name: str):
-        """Pose of every person box in ``img`` (BGR): (merged data sample, JSON records)."""
-        from mmpose.apis import inference_topdown
-        from mmpose.structures import merge_data_samples
-        boxes = self.boxes(img, name)
-        if len(boxes) == 0:
-            return None, []
-        results = inference_topdown(self.model, img, boxes[:, :4], bbox_format='xyxy')
-        records = []
-        for box, res in zip(boxes, results):
-            inst = res.pred_instances
-            records.append(dict(bbox=[float(v) for v in box[:4]], bbox_score=float(box[4]),
-                                keypoints=inst.keypoints[0].round(2).tolist(),
-                                keypoint_scores=inst.keypoint_scores[0].round(4).tolist()))
-        return merge_data_samples(results), records
-
-    def draw(self, img: np.ndarray, sample) -> np.ndarray:
-        """The image (BGR) with skeletons and boxes drawn by MMPose's visualizer."""
-        if sample is None:
-            return img
-        self.visualizer.add_datasample('result', img[..., ::-1].copy(), data_sample=sample,
-                                       draw_gt=False, draw_bbox=True, kpt_thr=self.kpt_thr,
-                                       show=False)
-        return self.visualizer.get_image()[..., ::-1]
-
-    def run_image(self, path: str) -> Dict:
-        """Predict, draw and save one image; raises ``ValueError`` if it does not decode."""
-        img = cv2.imread(path)
-        if img is None:
-            raise ValueError(f'cannot decode image {path}: not an image file or corrupt')
-        sample, records = self.predict(img, path)
-        out = osp.join(self.out_dir, osp.basename(path))
-        cv2.imwrite(out, self.draw(img, sample))
-        return dict(input=path, output=out, instances=records)
-
-    def run_video(self, path: str) -> Dict:
-        """Predict every frame, write the drawn video as .mp4; ``ValueError`` if unreadable."""
-        cap = cv2.VideoCapture(path)
-        if not cap.isOpened():
-            raise ValueError(f'cannot open video {path}: missing, corrupt or unsupported codec')
-        fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
-        out = osp.join(self.out_dir, osp.splitext(osp.basename(path))[0] + '.mp4')
-        writer, frames = None, []
-        try:
-            while True:
-                ok, frame = cap.read()
-                if not ok:
-                    break
-                sample, records = self.predict(frame, path)
-                drawn = self.draw(frame, sample)
-                if writer is None:
-                    writer = cv2.VideoWriter(out, cv2.VideoWriter_fourcc(*'mp4v'), fps,
-                                             (drawn.shape[1], drawn.shape[0]))
-                writer.write(drawn)
-                frames.append(dict(frame=len(frames), instances=records))
-        finally:
+    # ------------------------------------------------------------------ one input
+    def _check_readable(self, path: str) -> bool:
+        """True for a video; raises ``ValueError`` for an input OpenCV cannot read."""
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'input not found: {path}')
+        if path.lower().endswith(VIDEO_EXTS):
+            cap = cv2.VideoCapture(path)
+            ok = cap.isOpened() and cap.read()[0]
             cap.release()
-            if writer is not None:
-                writer.release()
-        if not frames:
-            raise ValueError(f'cannot read any frame from video {path}')
-        return dict(input=path, output=out, frames=frames)
+            if not ok:
+                raise ValueError(f'cannot open video {path}: missing, corrupt or unsupported '
+                                 f'codec (no frame could be read)')
+            return True
+        if cv2.imread(path) is None:
+            raise ValueError(f'cannot decode image {path}: not an image file or corrupt')
+        return False
 
+    def run_one(self, path: str) -> Dict:
+        """Predict, draw and save one image or video (MMPoseInferencer does all three).
+
+        Returns:
+            dict: ``input``, ``output`` (drawn file), ``predictions`` (MMPoseInferencer's JSON)
+            and ``instances`` (image) or ``frames`` (video: ``frame``, ``instances``).
+        """
+        is_video = self._check_readable(path)
+        name = osp.basename(path)
+        record = dict(input=path, output=osp.join(self.call_args['vis_out_dir'], name),
+                      predictions=osp.join(self.call_args['pred_out_dir'],
+                                           osp.splitext(name)[0] + '.json'))
+        if self.boxes is not None and not is_video and name not in self.boxes:
+            record.update(instances=[], note=f'no boxes for {name} in the {self.kind}: skipped')
+            return record
+        frames = [_jsonable(result['predictions'][0])
+                  for result in self.inferencer(path, **self.call_args)]
+        if is_video:
+            record['frames'] = [dict(frame=i, instances=inst) for i, inst in enumerate(frames)]
+        else:
+            record['instances'] = frames[0]
+        self._say_if_nothing_drawn(record)
+        return record
+
+    def _say_if_nothing_drawn(self, record: Dict) -> None:
+        groups = ([f['instances'] for f in record['frames']] if 'frames' in record
+                  else [record['instances']])
+        scores = [s for inst in groups for person in inst for s in person['keypoint_scores']]
+        if not scores or max(scores) >= self.kpt_thr:
+            return
+        people = sum(len(inst) for inst in groups)
+        record['all_keypoints_below_kpt_thr'] = True
+        print_log(
+            f'{osp.basename(record["input"])}: all {len(scores)} keypoint scores of its '
+            f'{people} person box(es) are below kpt_thr={self.kpt_thr} (highest '
+            f'{max(scores):.3f}), so no keypoint is drawn. SimCC scores are the peak height '
+            f'of the x / y classification logits, not probabilities; an under-trained model '
+            f'scores low everywhere. Lower the threshold (e.g. --kpt-thr {_suggest(scores)}) '
+            f'to see them.', logger='current', level=30)
+
+    # ------------------------------------------------------------------ many inputs
     def run(self, inputs: Sequence[str], progress: bool = True) -> Dict:
-        """Process every input; a failing input is reported and skipped, the others go on."""
-        files = collect_inputs(inputs)
+        """Process every input; a failing input is reported and skipped, the others go on.
+
+        Returns:
+            dict: ``boxes`` (where person boxes came from), ``results``, ``failed`` and
+            ``below_kpt_thr`` (inputs where every keypoint scored below ``kpt_thr``); also
+            written to ``out_dir/keypoints.json``.
+        """
         results, failed = [], []
-        for path in tqdm(files, desc='pose demo', disable=not progress):
+        for path in tqdm(collect_inputs(inputs), desc='pose demo', disable=not progress):
             try:
-                if not osp.isfile(path):
-                    raise FileNotFoundError(f'input not found: {path}')
-                is_video = path.lower().endswith(VIDEO_EXTS)
-                results.append(self.run_video(path) if is_video else self.run_image(path))
+                results.append(self.run_one(path))
             except (OSError, ValueError) as e:
                 print_log(f'skipped {path}: {e}', logger='current', level=30)
                 failed.append(dict(input=path, error=str(e)))
-        summary = dict(boxes=self.boxes.kind, results=results, failed=failed)
+        summary = dict(boxes=self.kind, kpt_thr=self.kpt_thr, results=results, failed=failed,
+                       below_kpt_thr=[r['input'] for r in results
+                                      if r.get('all_keypoints_below_kpt_thr')])
         with open(osp.join(self.out_dir, 'keypoints.json'), 'w') as f:
             json.dump(summary, f)
         return summary
+
+
+def _jsonable(value):
+    """MMPoseInferencer's predictions with numpy scalars / arrays as plain Python values."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    return value
+
+
+def _suggest(scores: List[float]) -> str:
+    """A threshold under the top scores, rounded down to one significant digit."""
+    top = max(max(scores), 1e-3) * 0.5
+    digits = -int(np.floor(np.log10(top)))
+    return f'{np.floor(top * 10**digits) / 10**digits:g}'
+
+
+def boxes_by_image(dataset) -> Tuple[Dict[str, np.ndarray], List[str]]:
+    """Boxes (N, 5) by file name of a top-down MMPose dataset (its detected or GT boxes), and
+    the image paths in dataset order."""
+    boxes: Dict[str, list] = {}
+    paths: Dict[str, None] = {}
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        paths.setdefault(info['img_path'])
+        boxes.setdefault(osp.basename(info['img_path']), []).append(
+            np.append(info['bbox'][0], np.asarray(info['bbox_score']).reshape(-1)[:1]))
+    return {k: np.stack(v).astype(np.float32) for k, v in boxes.items()}, list(paths)

@@ -1,5 +1,7 @@
-"""tools/demo.py and the inference API on images, a folder and a video the test creates."""
+"""tools/demo.py and the inference layer over MMPoseInferencer, on images, a folder and a video
+the test creates."""
 import json
+import logging
 import os.path as osp
 import subprocess
 import sys
@@ -7,11 +9,14 @@ import sys
 import cv2
 import numpy as np
 import pytest
+from mmengine.logging import MMLogger
 
-from eba_prnetcc_mmpose.apis.inference import BoxSource, PoseDemo, collect_inputs, load_pose_model
+from eba_prnetcc_mmpose.apis.inference import (BoxFileDetector, PoseDemo, collect_inputs,
+                                               read_box_file)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CFG = osp.join(ROOT, 'configs', 'demo', 'simcc_eba-res18-mlp_1xb16-30e_synthcoco-128x96.py')
+TOOL = osp.join(ROOT, 'tools', 'demo.py')
 
 
 @pytest.fixture(scope='module')
@@ -33,38 +38,78 @@ def inputs(tmp_path_factory):
     return d
 
 
-@pytest.fixture(scope='module')
-def model():
+def demo(out_dir, **kwargs):
     with pytest.warns(UserWarning, match='RANDOM weights'):
-        return load_pose_model(DEMO_CFG, None)
+        return PoseDemo(DEMO_CFG, None, str(out_dir), **kwargs)
 
 
-def test_folder_with_box_file_and_bad_inputs(model, inputs, tmp_path):
-    demo = PoseDemo(model, BoxSource(box_file=str(inputs / 'boxes.json')), str(tmp_path))
-    summary = demo.run([str(inputs)], progress=False)
+@pytest.fixture
+def captured_log():
+    logger = MMLogger.get_current_instance()
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+def test_folder_with_box_file_and_bad_inputs(inputs, tmp_path):
+    runner = demo(tmp_path, box_file=str(inputs / 'boxes.json'))
+    assert isinstance(runner.inferencer.inferencer.detector, BoxFileDetector)
+    summary = runner.run([str(inputs)], progress=False)
     done = {osp.basename(r['input']): r for r in summary['results']}
     failed = {osp.basename(f['input']): f['error'] for f in summary['failed']}
     assert set(done) == {'img0.jpg', 'img1.jpg', 'clip.avi'}
     assert 'cannot decode image' in failed['broken.jpg']
-    assert 'cannot open video' in failed['broken.mp4'] or 'frame' in failed['broken.mp4']
+    assert 'cannot open video' in failed['broken.mp4']
     inst = done['img0.jpg']['instances']
     assert len(inst) == 2 and np.array(inst[0]['keypoints']).shape == (17, 2)
-    assert done['img1.jpg']['instances'] == []  # not in the box file: no person
-    assert len(done['clip.avi']['frames']) == 3
-    assert cv2.imread(done['img0.jpg']['output']).shape == (120, 90, 3)
+    np.testing.assert_allclose(np.array(inst[0]['bbox']).ravel(), [10, 10, 50, 90])
+    assert done['img1.jpg']['instances'] == [] and 'no boxes' in done['img1.jpg']['note']
+    assert len(done['clip.avi']['frames']) == 3  # video: whole-frame boxes (no file name)
+    assert cv2.imread(done['img0.jpg']['output']).shape == (120, 90, 3)   # drawn by MMPose
+    assert json.loads(open(done['img0.jpg']['predictions']).read())       # MMPose's JSON
     cap = cv2.VideoCapture(done['clip.avi']['output'])
     assert cap.isOpened() and int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
     saved = json.loads((tmp_path / 'keypoints.json').read_text())
     assert saved['boxes'] == 'box file' and len(saved['failed']) == 2
 
 
-def test_whole_image_box_and_drawing_changes_pixels(model, inputs, tmp_path):
-    demo = PoseDemo(model, BoxSource(), str(tmp_path), kpt_thr=0.0)
-    res = demo.run_image(str(inputs / 'img1.jpg'))
-    assert res['instances'][0]['bbox'] == [0.0, 0.0, 90.0, 120.0]
+def test_box_file_scores_are_filtered_like_detections(inputs, tmp_path):
+    runner = demo(tmp_path, box_file=str(inputs / 'boxes.json'), bbox_thr=0.85)
+    record = runner.run_one(str(inputs / 'img0.jpg'))
+    assert len(record['instances']) == 1 and record['instances'][0]['bbox_score'] == \
+        pytest.approx(0.9)
+
+
+def test_whole_image_box_and_drawing_changes_pixels(inputs, tmp_path):
+    runner = demo(tmp_path, kpt_thr=0.0)
+    assert runner.kind == 'whole image' and runner.inferencer.inferencer.detector is None
+    res = runner.run_one(str(inputs / 'img1.jpg'))
+    np.testing.assert_allclose(np.array(res['instances'][0]['bbox']).ravel(), [0, 0, 90, 120])
     drawn = cv2.imread(res['output']).astype(int)
     original = cv2.imread(str(inputs / 'img1.jpg')).astype(int)
     assert np.abs(drawn - original).sum() > 0  # the visualizer drew something
+
+
+def test_says_when_every_keypoint_is_below_kpt_thr(inputs, tmp_path, captured_log):
+    runner = demo(tmp_path, kpt_thr=1e6)
+    summary = runner.run([str(inputs / 'img0.jpg')], progress=False)
+    assert summary['below_kpt_thr'] == [str(inputs / 'img0.jpg')]
+    messages = [r.getMessage() for r in captured_log]
+    said = [m for m in messages if 'are below kpt_thr=1000000.0' in m]
+    assert len(said) == 1 and 'img0.jpg: all 17 keypoint scores of its 1 person box' in said[0]
+    assert '--kpt-thr' in said[0]  # the fix
+
+
+def test_read_box_file_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match='box file not found'):
+        read_box_file(str(tmp_path / 'nope.json'))
+    bad = tmp_path / 'bad.json'
+    bad.write_text('[1, 2]')
+    with pytest.raises(ValueError, match='not a COCO-style box file'):
+        read_box_file(str(bad))
 
 
 def test_collect_inputs_sorts_folders(inputs):
@@ -72,15 +117,31 @@ def test_collect_inputs_sorts_folders(inputs):
     assert names == sorted(names) and 'boxes.json' not in names
 
 
+def test_cli_help_documents_every_argument_with_its_default():
+    res = subprocess.run([sys.executable, TOOL, '--help'], capture_output=True, text=True)
+    assert res.returncode == 0
+    text = ' '.join(res.stdout.split())
+    for arg in ('--inputs', '--out-dir', '--det-config', '--det-checkpoint', '--det-cat-ids',
+                '--box-file', '--bbox-thr', '--nms-thr', '--kpt-thr', '--device'):
+        assert arg in text, arg
+    for default in ('(default: work_dirs/pose_demo)', '(default: 0.3)', '(default: [0])',
+                    '(default: cpu)', '(default: None)'):
+        assert default in text, default
+
+
 def test_cli_errors_and_run(inputs, tmp_path):
-    cmd = [sys.executable, osp.join(ROOT, 'tools', 'demo.py'), DEMO_CFG]
+    cmd = [sys.executable, TOOL, DEMO_CFG]
     res = subprocess.run(cmd + [str(tmp_path / 'missing.pth'), '--inputs', str(inputs)],
                          capture_output=True, text=True)
     assert res.returncode != 0 and 'pose checkpoint not found' in res.stderr
+    assert 'Traceback' not in res.stderr
     res = subprocess.run(cmd + ['--inputs', str(inputs / 'img0.jpg'), str(inputs / 'nope.jpg'),
-                                '--out-dir', str(tmp_path / 'o')], capture_output=True, text=True)
+                                '--out-dir', str(tmp_path / 'o'), '--kpt-thr', '1e6'],
+                         capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert 'processed 1 input(s), skipped 1' in res.stdout and 'input not found' in res.stdout
+    assert 'every keypoint scored below --kpt-thr 1000000.0 (nothing drawn) in 1 input(s): ' \
+           'img0.jpg' in res.stdout
 
 
 def test_boxes_from_an_mmdetection_detector(inputs, tmp_path):
@@ -97,10 +158,10 @@ def test_boxes_from_an_mmdetection_detector(inputs, tmp_path):
     init_default_scope('mmdet')
     ckpt = tmp_path / 'rtmdet_random.pth'
     torch.save({'state_dict': DET_MODELS.build(cfg.model).state_dict()}, ckpt)
-    with pytest.raises(FileNotFoundError, match='detector checkpoint not found'):
-        BoxSource(det_config=det_cfg, det_checkpoint=str(tmp_path / 'missing.pth'))
-    source = BoxSource(det_config=det_cfg, det_checkpoint=str(ckpt), det_score_thr=0.0)
-    assert source.kind == 'detector'
-    boxes = source(cv2.imread(str(inputs / 'img0.jpg')), 'img0.jpg')
-    assert boxes.ndim == 2 and boxes.shape[1] == 5  # random weights: often no person at all
     init_default_scope('mmpose')
+    with pytest.raises(FileNotFoundError, match='detector checkpoint not found'):
+        demo(tmp_path, det_config=det_cfg, det_checkpoint=str(tmp_path / 'missing.pth'))
+    runner = demo(tmp_path, det_config=det_cfg, det_checkpoint=str(ckpt), bbox_thr=0.0)
+    assert runner.kind == 'detector' and runner.inferencer.inferencer.detector is not None
+    record = runner.run_one(str(inputs / 'img0.jpg'))
+    assert len(record['instances']) >= 1  # random weights: detections, or the whole image
