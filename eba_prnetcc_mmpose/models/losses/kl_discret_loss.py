@@ -66,11 +66,7 @@ class EBAKLDiscretLoss(KLDiscretLoss):
         N, K, _ = pred_simcc[0].shape
         per_joint = 0
         for axis, pred, target in zip('xy', pred_simcc, gt_simcc):
-            if pred.shape != target.shape:
-                raise ValueError(
-                    f'EBAKLDiscretLoss: {axis} logits have shape {tuple(pred.shape)} but the '
-                    f'targets {tuple(target.shape)}. The head (input_size x simcc_split_ratio) '
-                    f'and the codec (SimCCLabel input_size, simcc_split_ratio) must agree.')
+            self._check_shapes(axis, pred, target)
             per_joint = per_joint + self.criterion(
                 pred.reshape(N * K, -1), target.reshape(N * K, -1)).reshape(N, K)
         if self.use_target_weight:
@@ -80,3 +76,31 @@ class EBAKLDiscretLoss(KLDiscretLoss):
         if self.mask is not None:
             per_joint[:, self.mask] = per_joint[:, self.mask] * self.mask_weight
         return self.loss_weight * per_joint.mean()
+
+    @staticmethod
+    def _check_shapes(axis: str, pred: Tensor, target: Tensor) -> None:
+        """Name the setting behind a prediction/target shape mismatch.
+
+        Shapes are (N, K, bins): K is the head's ``out_channels`` against the dataset's keypoint
+        count (its metainfo), bins is the head's ``input_size x simcc_split_ratio`` against the
+        codec's.
+        """
+        if pred.shape == target.shape:
+            return
+        shapes = f'{axis} logits {tuple(pred.shape)}, targets {tuple(target.shape)}'
+        if pred.dim() != 3 or target.dim() != 3 or pred.shape[0] != target.shape[0]:
+            raise ValueError(f'EBAKLDiscretLoss: expected (N, K, bins) logits and targets of the '
+                             f'same shape, got {shapes}.')
+        if pred.shape[1] != target.shape[1]:
+            raise ValueError(
+                f'EBAKLDiscretLoss: the head predicts {pred.shape[1]} keypoints '
+                f'(model.head.out_channels={pred.shape[1]}) but the dataset has '
+                f'{target.shape[1]} keypoints per instance ({shapes}). Set '
+                f'model.head.out_channels={target.shape[1]}, and give the dataset the metainfo '
+                f'of its {target.shape[1]} keypoints (see docs/custom_dataset.md).')
+        side = 'W' if axis == 'x' else 'H'
+        raise ValueError(
+            f'EBAKLDiscretLoss: the head gives {pred.shape[2]} {axis} bins but the codec\'s targets '
+            f'have {target.shape[2]} ({shapes}). Bins are input {side} x simcc_split_ratio: the '
+            f'head (input_size, simcc_split_ratio) and the codec (SimCCLabel input_size, '
+            f'simcc_split_ratio) must agree.')

@@ -74,10 +74,23 @@ def test_registered_without_clobbering_mmpose():
     assert isinstance(MODELS.build(dict(type='EBAKLDiscretLoss')), EBAKLDiscretLoss)
 
 
-def test_shape_mismatch_names_head_and_codec():
+@pytest.mark.parametrize('cut,match', [
+    # 17 keypoints predicted, 5 in the data: names out_channels and the dataset's count
+    (lambda t: t[:, :5], r'the head predicts 17 keypoints \(model\.head\.out_channels=17\) '
+                         r'but the dataset has 5 keypoints per instance .*'
+                         r'Set model\.head\.out_channels=5'),
+    # 12 bins predicted, 10 in the targets: names the head and the codec
+    (lambda t: t[..., :10], r"the head gives 12 x bins but the codec's targets have 10 "
+                            r'\(x logits \(3, 17, 12\), targets \(3, 17, 10\)\)\. Bins are input W '
+                            r'x simcc_split_ratio.*must agree'),
+])
+def test_shape_mismatch_names_the_setting(cut, match):
+    preds, gts, w = random_inputs(k=17, bins=(12, 12))
+    with pytest.raises(ValueError, match=match):
+        EBAKLDiscretLoss()(preds, (cut(gts[0]), gts[1]), w)
+
+
+def test_missing_target_weight():
     preds, gts, w = random_inputs(bins=(12, 12))
-    with pytest.raises(ValueError, match=r'x logits have shape \(3, 5, 12\) but the targets '
-                                         r'\(3, 5, 10\).*codec'):
-        EBAKLDiscretLoss()(preds, (gts[0][..., :10], gts[1]), w)
     with pytest.raises(ValueError, match='needs target_weight'):
         EBAKLDiscretLoss()(preds, gts, None)
