@@ -1,11 +1,14 @@
 """Test a checkpoint: MMPose's own ``tools/test.py`` (same arguments) with this plugin loaded.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--dump FILE] [--cfg-options ...]
+    python tools/test.py --help           # MMPose's test.py help
 
 Runs the ``test.py`` shipped in the installed mmpose after importing ``eba_prnetcc_mmpose``
 (which also lets torch >= 2.6 load MMEngine checkpoints safely); CPU ``--launcher pytorch`` works.
+A missing config or checkpoint file, a config that does not parse and an unknown registered
+``type`` (with a close-match suggestion) are reported in one line.
 """
-from eba_prnetcc_mmpose.utils import run_mmpose_tool
+from eba_prnetcc_mmpose.utils.checked_tools import run_checked_mmpose_tool
 
 if __name__ == '__main__':
-    run_mmpose_tool('test.py')
+    run_checked_mmpose_tool('test.py', file_args=['config', 'checkpoint'])

@@ -1,12 +1,15 @@
 """Train a pose model: MMPose's own ``tools/train.py`` (same arguments) with this plugin loaded.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--cfg-options ...]
+    python tools/train.py --help          # MMPose's train.py help
 
 It runs the ``train.py`` shipped in the installed mmpose (``mmpose/.mim/tools``), after importing
-``eba_prnetcc_mmpose`` (so even configs without ``custom_imports`` find the plugin) and, for
-``--launcher pytorch`` on a CPU-only machine, setting up gloo distributed training.
+``eba_prnetcc_mmpose`` (so even configs without ``custom_imports`` find the plugin; a warning
+says that MMPose's own tools would not) and, for ``--launcher pytorch`` on a CPU-only machine,
+setting up gloo distributed training. A missing config file, a config that does not parse and an
+unknown registered ``type`` (with a close-match suggestion) are reported in one line.
 """
-from eba_prnetcc_mmpose.utils import run_mmpose_tool
+from eba_prnetcc_mmpose.utils.checked_tools import run_checked_mmpose_tool
 
 if __name__ == '__main__':
-    run_mmpose_tool('train.py')
+    run_checked_mmpose_tool('train.py', file_args=['config'])
