@@ -1,42 +1,75 @@
-"""Check the datasets of an MMPose config (or one COCO keypoint file) before training.
+"""Check an MMPose config against its data (or one COCO keypoint file) before training.
 
-    python tools/check_dataset.py CONFIG [--no-decode]
+    python tools/check_dataset.py CONFIG [--no-decode] [--no-build] [--cfg-options KEY=VALUE ...]
     python tools/check_dataset.py --ann-file ANN.json --img-dir IMAGES/ [--bbox-file DETS.json]
 
-Names every missing file, missing key and undecodable image; exits 1 if there is any.
+With a CONFIG: its custom_imports and registered types, that the codec, head and pipelines
+agree on the input size, that the backbone's feature map fits the head, that each dataset's
+metainfo is complete (names, flip pairs, sigmas) and matches the head's out_channels, and that
+the annotation files, images and box files exist and have that many keypoints. Prints one
+line per problem and exits 1 if there is any.
 """
 import argparse
 import sys
 
-from mmengine.config import Config
+from mmengine.config import DictAction
 
 import eba_prnetcc_mmpose  # noqa: F401
 from eba_prnetcc_mmpose.datasets.check import (DatasetCheckError, check_coco_keypoints,
-                                               check_config_datasets)
+                                               check_config_against_data)
+from eba_prnetcc_mmpose.utils.checked_tools import ToolError, check_file_arguments, load_config
+
+PROG = 'tools/check_dataset.py'
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('config', nargs='?')
-    p.add_argument('--ann-file')
-    p.add_argument('--img-dir')
-    p.add_argument('--bbox-file')
-    p.add_argument('--no-decode', action='store_true', help='only check that images exist')
-    args = p.parse_args()
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split('\n\n')[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument('config', nargs='?', default=None,
+                   help='MMPose config to check with all its datasets')
+    p.add_argument('--ann-file', default=None,
+                   help='check this COCO keypoint annotation file instead of a config')
+    p.add_argument('--img-dir', default=None,
+                   help="folder the --ann-file images' file_name are relative to")
+    p.add_argument('--bbox-file', default=None,
+                   help='MMPose detection-box JSON to check with --ann-file')
+    p.add_argument('--no-decode', action='store_true',
+                   help='only check that images exist (faster than decoding each one)')
+    p.add_argument('--no-build', action='store_true',
+                   help="skip building the backbone to measure its feature map and channels")
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                   help='override config settings, e.g. model.head.out_channels=5')
+    args = p.parse_args(argv)
+    if args.config and args.ann_file:
+        p.error('give a CONFIG or --ann-file, not both')
+    if not args.config and not (args.ann_file and args.img_dir):
+        p.error('give a CONFIG, or --ann-file and --img-dir')
+    return args
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
     try:
         if args.config:
-            reports = check_config_datasets(Config.fromfile(args.config), not args.no_decode)
-        elif args.ann_file and args.img_dir:
+            check_file_arguments(args, ['config'])
+            cfg = load_config(args)
+            reports = check_config_against_data(cfg, not args.no_decode,
+                                                build_model=not args.no_build)
+        else:
             reports = {args.ann_file: check_coco_keypoints(args.ann_file, args.img_dir,
                                                            args.bbox_file, not args.no_decode)}
-        else:
-            p.error('give a CONFIG, or --ann-file and --img-dir')
+    except ToolError as e:
+        print(f'{PROG}: error: {e}', file=sys.stderr)
+        sys.exit(2)
     except DatasetCheckError as e:
         print(f'dataset check FAILED: {e}', file=sys.stderr)
         sys.exit(1)
     for name, r in reports.items():
         print(f"OK {name}: {r['images']} images, {r['annotations']} annotations, "
               f"{r['keypoints']} keypoints")
+    if args.config:
+        print(f'OK {args.config}: custom_imports, types, input sizes, feature map and metainfo '
+              f'agree with the data')
 
 
 if __name__ == '__main__':
