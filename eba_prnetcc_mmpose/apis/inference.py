@@ -6,8 +6,8 @@
 drawing with MMPose's visualizer, writing the drawn images / videos and per-input JSON. This
 module adds only what it lacks:
 
-- person boxes from a COCO-style box file (``images`` + ``annotations`` with ``bbox`` in xywh,
-  matched by file name). MMPose 1.3.2's inferencer accepts a ``bboxes`` argument but its top-down
+- person boxes from a COCO-style box file (``images`` + ``annotations``, matched by file name,
+  or a COCO detection-results list as MMPose configs' ``bbox_file``, matched by image id). MMPose 1.3.2's inferencer accepts a ``bboxes`` argument but its top-down
   path ignores it, so the boxes are handed to it as the output of a detector
   (:class:`BoxFileDetector`), and its own category / score filtering applies to them;
 - one run over several inputs (files, folders of images and videos) where an unreadable input is
@@ -44,38 +44,65 @@ def collect_inputs(inputs: Sequence[str]) -> List[str]:
 
 
 def read_box_file(path: str) -> Dict[str, np.ndarray]:
-    """Boxes (N, 5: x1, y1, x2, y2, score) per image file name from a COCO-style json.
+    """Boxes (N, 5: x1, y1, x2, y2, score) per image from a COCO-style json (bbox as xywh).
+
+    Two layouts: a dataset-style object with ``images`` (``id``, ``file_name``) and
+    ``annotations`` (``image_id``, ``bbox``, optional ``score``), keyed by file name; or a COCO
+    detection-results list (``image_id``, ``bbox``, ``score``; what MMPose's top-down configs
+    read as ``bbox_file``), keyed by ``image_id`` and matched to inputs named by their COCO id
+    (``000000000139.jpg`` is image 139).
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: not a JSON object with ``images`` and ``annotations``.
+        ValueError: neither layout.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'box file not found: {path}')
     with open(path) as f:
         data = json.load(f)
-    if not (isinstance(data, dict) and 'images' in data and 'annotations' in data):
+    if isinstance(data, dict) and 'images' in data and 'annotations' in data:
+        names = {img['id']: osp.basename(img['file_name']) for img in data['images']}
+        anns = data['annotations']
+    elif isinstance(data, list) and all(isinstance(d, dict) and 'image_id' in d and 'bbox' in d
+                                        for d in data):
+        names, anns = None, data
+    else:
         raise ValueError(f'{path} is not a COCO-style box file: expected a JSON object with '
-                         f'"images" and "annotations" (bbox as [x, y, w, h]).')
-    names = {img['id']: osp.basename(img['file_name']) for img in data['images']}
+                         f'"images" and "annotations", or a list of detections with '
+                         f'"image_id" and "bbox" (bbox as [x, y, w, h]).')
     boxes: Dict[str, list] = {}
-    for ann in data['annotations']:
+    for ann in anns:
         x, y, w, h = ann['bbox']
-        boxes.setdefault(names[ann['image_id']], []).append(
-            [x, y, x + w, y + h, ann.get('score', 1.0)])
+        key = names[ann['image_id']] if names is not None else _coco_id_key(ann['image_id'])
+        boxes.setdefault(key, []).append([x, y, x + w, y + h, ann.get('score', 1.0)])
     return {k: np.asarray(v, dtype=np.float32).reshape(-1, 5) for k, v in boxes.items()}
+
+
+def _coco_id_key(image_id) -> str:
+    return f'id:{int(image_id)}'
+
+
+def _box_key(boxes: Dict[str, np.ndarray], name: str) -> Optional[str]:
+    """The key of ``boxes`` for the image file ``name`` (by file name, else by COCO id)."""
+    if name in boxes:
+        return name
+    stem = osp.splitext(name)[0]
+    if stem.isdigit() and _coco_id_key(stem) in boxes:
+        return _coco_id_key(stem)
+    return None
 
 
 class BoxFileDetector:
     """Stands in for ``MMPoseInferencer``'s MMDetection detector: returns the given boxes of an
-    image (by file name) as detections of category 0, in the detector's output format."""
+    image (by file name or COCO id) as detections of category 0, in the detector's output
+    format."""
 
     def __init__(self, boxes: Dict[str, np.ndarray]):
         self.boxes = boxes
 
     def __call__(self, inputs, **kwargs) -> Dict[str, list]:
-        name = osp.basename(inputs) if isinstance(inputs, str) else None
-        boxes = self.boxes.get(name, np.zeros((0, 5), np.float32))
+        key = _box_key(self.boxes, osp.basename(inputs)) if isinstance(inputs, str) else None
+        boxes = self.boxes.get(key, np.zeros((0, 5), np.float32))
         instances = InstanceData(bboxes=torch.from_numpy(boxes[:, :4].copy()),
                                  scores=torch.from_numpy(boxes[:, 4].copy()),
                                  labels=torch.zeros(len(boxes), dtype=torch.long))
@@ -191,7 +218,7 @@ class PoseDemo:
         record = dict(input=path, output=osp.join(self.call_args['vis_out_dir'], name),
                       predictions=osp.join(self.call_args['pred_out_dir'],
                                            osp.splitext(name)[0] + '.json'))
-        if self.boxes is not None and not is_video and name not in self.boxes:
+        if self.boxes is not None and not is_video and _box_key(self.boxes, name) is None:
             record.update(instances=[], note=f'no boxes for {name} in the {self.kind}: skipped')
             return record
         frames = [_jsonable(result['predictions'][0])
@@ -214,9 +241,9 @@ class PoseDemo:
         print_log(
             f'{osp.basename(record["input"])}: all {len(scores)} keypoint scores of its '
             f'{people} person box(es) are below kpt_thr={self.kpt_thr} (highest '
-            f'{max(scores):.3f}), so no keypoint is drawn. SimCC scores are the peak height '
-            f'of the x / y classification logits, not probabilities; an under-trained model '
-            f'scores low everywhere. Lower the threshold (e.g. --kpt-thr {_suggest(scores)}) '
+            f'{max(scores):.3g}), so no keypoint is drawn. A SimCC score is the lower of the '
+            f'x and y logit peaks, not a probability; an under-trained model scores low '
+            f'everywhere. Lower the threshold (e.g. --kpt-thr {_suggest(scores)}) '
             f'to see them.', logger='current', level=30)
 
     # ------------------------------------------------------------------ many inputs

@@ -103,6 +103,21 @@ def test_says_when_every_keypoint_is_below_kpt_thr(inputs, tmp_path, captured_lo
     assert '--kpt-thr' in said[0]  # the fix
 
 
+def test_coco_detection_results_list_is_a_box_file(tmp_path):
+    """MMPose's bbox_file format: a list of detections keyed by COCO image id."""
+    path = tmp_path / 'dets.json'
+    path.write_text(json.dumps([
+        dict(image_id=139, category_id=1, bbox=[1, 2, 10, 20], score=0.7),
+        dict(image_id=139, category_id=1, bbox=[5, 5, 5, 5], score=0.2),
+        dict(image_id=7, category_id=1, bbox=[0, 0, 4, 4], score=0.9)]))
+    boxes = read_box_file(str(path))
+    detector = BoxFileDetector(boxes)
+    found = detector('/some/dir/000000000139.jpg')['predictions'][0].pred_instances
+    np.testing.assert_allclose(found.bboxes.numpy(), [[1, 2, 11, 22], [5, 5, 10, 10]])
+    np.testing.assert_allclose(found.scores.numpy(), [0.7, 0.2])
+    assert len(detector('000000000008.jpg')['predictions'][0].pred_instances) == 0
+
+
 def test_read_box_file_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match='box file not found'):
         read_box_file(str(tmp_path / 'nope.json'))
