@@ -121,13 +121,16 @@ def _split(spec: SyntheticKeypointSet, out_dir: str, split: str, split_idx: int,
             anns.append(ann)
             x, y, bw, bh = ann['bbox']
             jitter = rng.uniform(-0.05, 0.05, 4) * [bw, bh, bw, bh]
-            dets.append(dict(image_id=image_id, category_id=1, score=round(rng.uniform(0.6, 1), 4),
-                             bbox=[round(float(v), 2) for v in np.array([x, y, bw, bh]) + jitter]))
+            score = round(rng.uniform(0.6, 1), 4)
+            box = np.array([x, y, bw, bh]) + jitter
+            dets.append(dict(image_id=image_id, category_id=1, score=score,
+                             bbox=[round(float(v), 2) for v in box]))
         if rng.random() < 0.2:  # a low-score false positive
             bw, bh = rng.uniform(0.1, 0.3, 2) * size
-            dets.append(dict(image_id=image_id, category_id=1, score=round(rng.uniform(0.05, 0.3), 4),
-                             bbox=[round(float(v), 2) for v in
-                                   (rng.uniform(0, size[0] - bw), rng.uniform(0, size[1] - bh), bw, bh)]))
+            score = round(rng.uniform(0.05, 0.3), 4)
+            box = (rng.uniform(0, size[0] - bw), rng.uniform(0, size[1] - bh), bw, bh)
+            dets.append(dict(image_id=image_id, category_id=1, score=score,
+                             bbox=[round(float(v), 2) for v in box]))
     coco = dict(info=dict(description=spec.description.format(split=split),
                           version=spec.version),
                 images=images, annotations=anns,

@@ -100,7 +100,7 @@ class EBAKLDiscretLoss(KLDiscretLoss):
                 f'of its {target.shape[1]} keypoints (see docs/custom_dataset.md).')
         side = 'W' if axis == 'x' else 'H'
         raise ValueError(
-            f'EBAKLDiscretLoss: the head gives {pred.shape[2]} {axis} bins but the codec\'s targets '
-            f'have {target.shape[2]} ({shapes}). Bins are input {side} x simcc_split_ratio: the '
-            f'head (input_size, simcc_split_ratio) and the codec (SimCCLabel input_size, '
-            f'simcc_split_ratio) must agree.')
+            f'EBAKLDiscretLoss: the head gives {pred.shape[2]} {axis} bins but the codec\'s '
+            f'targets have {target.shape[2]} ({shapes}). Bins are input {side} x '
+            f'simcc_split_ratio: the head (input_size, simcc_split_ratio) and the codec '
+            f'(SimCCLabel input_size, simcc_split_ratio) must agree.')
