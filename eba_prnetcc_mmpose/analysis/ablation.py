@@ -231,10 +231,12 @@ def _hms(seconds: float) -> str:
 
 
 def _set_epochs(cfg: Config, epochs: int) -> None:
-    """Train ``epochs`` epochs and fit the epoch-based schedulers into them (in place)."""
+    """Train ``epochs`` epochs; epoch-based schedulers that ran to the end still do (in place)."""
+    old = cfg.train_cfg.max_epochs
     cfg.train_cfg.max_epochs = epochs
     for sched in cfg.get('param_scheduler', None) or []:
-        if sched.get('by_epoch', True) and sched.get('end', 0) > epochs:
+        if sched.get('by_epoch', True) and (sched.get('end', 0) >= old
+                                            or sched.get('end', 0) > epochs):
             sched['end'] = epochs
             if 'T_max' in sched:
                 sched['T_max'] = epochs

@@ -8,9 +8,9 @@ import sys
 import pytest
 from mmengine.config import Config
 
-from eba_prnetcc_mmpose.analysis.ablation import (README_END, README_START, VARIANTS, mean_std,
-                                                  results_table, summarize, update_marked_block,
-                                                  welch_interval)
+from eba_prnetcc_mmpose.analysis.ablation import (README_END, README_START, VARIANTS, _set_epochs,
+                                                  mean_std, results_table, summarize,
+                                                  update_marked_block, welch_interval)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = osp.join(ROOT, 'configs', 'demo', 'simcc_eba-res18-mlp_1xb16-30e_synthcoco-128x96.py')
@@ -115,6 +115,16 @@ def test_variant_configs_differ_from_the_demo_only_as_stated():
     assert cfgs['e']['backbone'] == dict(dm['backbone'], num_bridged=1)
     assert cfgs['f'] == dict(dm, head=dict(dm['head'], loss=dict(loss_settings,
                                                                     type='KLDiscretLoss')))
+
+
+@pytest.mark.parametrize('epochs', [1, 30, 50])
+def test_set_epochs_keeps_the_cosine_schedule_over_the_whole_run(epochs):
+    cfg = Config.fromfile(DEMO)
+    _set_epochs(cfg, epochs)
+    warmup, cosine = cfg.param_scheduler
+    assert cfg.train_cfg.max_epochs == epochs
+    assert (cosine.end, cosine.T_max) == (epochs, epochs)
+    assert warmup.end == 50 and not warmup.by_epoch  # iteration-based warm-up unchanged
 
 
 def _tool(*args):
