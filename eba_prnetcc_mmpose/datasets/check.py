@@ -343,6 +343,7 @@ def check_config(cfg, build_model: bool = True) -> List[str]:
     if build_model:
         problems += check_feature_map(cfg)
     out_channels = ((cfg.get('model') or {}).get('head') or {}).get('out_channels')
+    differ = {}  # (metainfo description, keypoint count) -> dataset paths
     for path, ds in _dataset_cfgs(cfg):
         meta, desc, meta_problems = _raw_metainfo(ds)
         problems += [f'{path}: {p}' for p in meta_problems]
@@ -352,8 +353,13 @@ def check_config(cfg, build_model: bool = True) -> List[str]:
         problems += found
         k = len(meta.get('keypoint_info', {}))
         if out_channels is not None and k and int(out_channels) != k and not found:
-            problems.append(f'model.head.out_channels={out_channels} but {path} uses {desc} '
-                            f'with {k} keypoints: they must be equal')
+            differ.setdefault((desc, k), []).append(path)
+    for (desc, k), paths in differ.items():
+        uses = 'uses' if len(paths) == 1 else 'use'
+        if len(paths) > 1:
+            desc = desc.replace('its metainfo', 'their metainfo')
+        problems.append(f"model.head.out_channels={out_channels} but {', '.join(paths)} {uses} "
+                        f'{desc} with {k} keypoints: they must be equal')
     return _unique(problems)
 
 
@@ -379,6 +385,7 @@ def check_config_against_data(cfg, decode_images: bool = True, progress: bool = 
     problems = check_config(cfg, build_model)
     out_channels = ((cfg.get('model') or {}).get('head') or {}).get('out_channels')
     reports = {}
+    differ = {}  # keypoint count of the data -> annotation files
     for path, ds in _dataset_cfgs(cfg):
         if ds.get('ann_file') is None:
             continue
@@ -394,8 +401,7 @@ def check_config_against_data(cfg, decode_images: bool = True, progress: bool = 
         reports[f'{ann} ({img_dir})'] = report
         k, names = report['keypoints'], report['keypoint_names']
         if out_channels is not None and int(out_channels) != k:
-            problems.append(f'model.head.out_channels={out_channels} but {ann} has {k} keypoints '
-                            f'per instance: set out_channels={k}')
+            differ.setdefault(k, []).append(ann)
         meta, desc, _ = _raw_metainfo(ds)
         if meta is None or not isinstance(meta.get('keypoint_info'), dict):
             continue
@@ -414,6 +420,10 @@ def check_config_against_data(cfg, decode_images: bool = True, progress: bool = 
                     f'{path} metainfo names keypoint {i} {meta_names[i]!r} but {ann} calls it '
                     f'{names[i]!r} ({len(diff)} of {k} differ): the metainfo must list the '
                     f"annotation file's keypoints in its order (flip pairs and sigmas follow it)")
+    for k, anns in differ.items():
+        problems.append(f"model.head.out_channels={out_channels} but {', '.join(anns)} "
+                        f"{'has' if len(anns) == 1 else 'have'} {k} keypoints per instance: set "
+                        f'out_channels={k}')
     problems = _unique(problems)
     if problems:
         raise DatasetCheckError(f'{len(problems)} problem(s) in the config and its data:\n  - '

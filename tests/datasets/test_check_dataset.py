@@ -147,10 +147,10 @@ def _set_input_size(cfg, size):
 
 @pytest.mark.parametrize('change,messages', [
     (lambda c: c.model.head.update(out_channels=17), [
-        r'model\.head\.out_channels=17 but .*squares_train\.json has 5 keypoints per instance: '
-        r'set out_channels=5',
-        r'model\.head\.out_channels=17 but train_dataloader\.dataset uses its metainfo with 5 '
-        r'keypoints']),
+        r'model\.head\.out_channels=17 but .*squares_train\.json, .*squares_val\.json have 5 '
+        r'keypoints per instance: set out_channels=5',
+        r'model\.head\.out_channels=17 but train_dataloader\.dataset, val_dataloader\.dataset use '
+        r'their metainfo with 5 keypoints: they must be equal']),
     (_no_metainfo, [
         r"squares_train\.json has 5 keypoints per instance but train_dataloader\.dataset uses "
         r"CocoDataset's default metainfo \(no metainfo= in the config\) \(coco\.py\) with 17: "
