@@ -8,14 +8,22 @@ config) registers into MMPose's registries:
 - ``EBAKLDiscretLoss``: the paper's KL discrete loss (eq. 4-5);
 - ``Mish`` as an activation type for any MMCV/MMPose module;
 
-and lets torch >= 2.6 load MMEngine checkpoints safely (resume, ``tools/test.py``).
+and, process-wide once imported:
+
+- routes MMEngine's checkpoint loads through a restricted loader that never runs code from a file
+  (docs/checkpoint_security.md);
+- adds a one-line hint (close matches, missing ``custom_imports``) under the traceback of an
+  uncaught registry error, e.g. a typo in a config's ``type`` (the previous ``sys.excepthook``
+  still prints the traceback first).
 """
 from .models import (BridgeAttention, EBABasicBlock, EBABottleneck, EBAKLDiscretLoss,
                      EBAResNet, MLPSimCCHead)
 from .utils import allow_mmengine_checkpoints
+from .utils.registry_hints import install_excepthook
 from .version import __version__
 
 allow_mmengine_checkpoints()
+install_excepthook()
 
 __all__ = [
     '__version__', 'EBAResNet', 'EBABasicBlock', 'EBABottleneck', 'MLPSimCCHead',

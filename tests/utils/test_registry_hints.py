@@ -97,3 +97,20 @@ def test_excepthook_adds_the_hint_under_the_traceback():
     assert 'Traceback' in res.stderr  # the original report stays
     assert res.stderr.count("hint (eba_prnetcc_mmpose): type 'MLPSimCCHaed' is not in the "
                             "mmpose::model registry: did you mean 'MLPSimCCHead'?") == 1
+
+
+def test_stock_mmpose_train_tool_prints_the_hint_for_a_typo(tmp_path):
+    """MMPose's own tools/train.py: the config's custom_imports loads the plugin, whose hook
+    adds the close match under MMPose's traceback."""
+    import mmpose
+    from pathlib import Path
+    train = Path(mmpose.__file__).parent / '.mim' / 'tools' / 'train.py'
+    repo = Path(__file__).resolve().parents[2]
+    cfg = tmp_path / 'typo.py'
+    cfg.write_text(
+        f"_base_ = [{str(repo / 'configs/demo/simcc_eba-res18-mlp_1xb16-30e_synthcoco-128x96.py')!r}]\n"
+        "model = dict(head=dict(type='MLPSimCCHaed'))\n")
+    res = subprocess.run([sys.executable, str(train), str(cfg), '--work-dir',
+                          str(tmp_path / 'w')], capture_output=True, text=True, cwd=str(repo))
+    assert res.returncode != 0 and 'Traceback' in res.stderr
+    assert "did you mean 'MLPSimCCHead'?" in res.stderr.split('Traceback')[-1]
