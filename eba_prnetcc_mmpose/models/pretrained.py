@@ -45,7 +45,9 @@ def read_state_dict(checkpoint: str, owner: str, prefix: Optional[str] = None,
     Raises:
         FileNotFoundError: a local file that does not exist.
         ConnectionError: a remote checkpoint whose download failed (offline, bad URL).
-        RuntimeError: a file that cannot be unpickled, or that holds no state dict.
+        CheckpointLoadError: the restricted loader refused or could not read the file
+            (:mod:`eba_prnetcc_mmpose.utils.safe_load`; its message names cause and fix).
+        RuntimeError: another failure to read the file, or a file with no state dict.
         ValueError: no key starts with ``prefix``.
     """
     try:

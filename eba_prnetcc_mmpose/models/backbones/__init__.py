@@ -1,4 +1,4 @@
 """Backbones."""
-from .eba_resnet import EBABasicBlock, EBABottleneck, EBAResNet
+from .eba_resnet import EBABasicBlock, EBABottleneck, EBAResNet, UnknownDepthError
 
-__all__ = ['EBAResNet', 'EBABasicBlock', 'EBABottleneck']
+__all__ = ['EBAResNet', 'EBABasicBlock', 'EBABottleneck', 'UnknownDepthError']

@@ -1,4 +1,4 @@
 """Heads."""
-from .mlp_simcc_head import MLPSimCCHead
+from .mlp_simcc_head import FeatureMapMismatchError, MLPSimCCHead
 
-__all__ = ['MLPSimCCHead']
+__all__ = ['MLPSimCCHead', 'FeatureMapMismatchError']

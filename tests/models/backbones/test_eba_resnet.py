@@ -1,4 +1,5 @@
 import logging
+import pickle
 
 import pytest
 import torch
@@ -194,7 +195,8 @@ def test_missing_and_broken_checkpoints_are_clear_errors(tmp_path):
     broken = tmp_path / 'broken.pth'
     path, _ = torchvision_checkpoint(tmp_path, 18)
     broken.write_bytes(path.read_bytes()[:1000])  # truncated download
-    with pytest.raises(RuntimeError, match='damaged or not a PyTorch checkpoint'):
+    # the restricted loader's CorruptCheckpointError (an UnpicklingError) passes through
+    with pytest.raises(pickle.UnpicklingError, match='damaged or not a PyTorch checkpoint'):
         EBAResNet(18).load_pretrained(str(broken))
     other = tmp_path / 'other.pth'
     torch.save({'encoder.weight': torch.zeros(3)}, other)

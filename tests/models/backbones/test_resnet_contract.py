@@ -76,19 +76,17 @@ def _downsample(cin, cout, stride):
     return nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
 
 
-@pytest.mark.parametrize('block', [BasicBlock, Bottleneck])
-@pytest.mark.parametrize('cin,cout,stride,style,expansion,with_cp', [
-    (64, 64, 1, 'pytorch', None, False),
-    (64, 128, 1, 'pytorch', None, False),
-    (64, 128, 2, 'pytorch', None, False),
-    (64, 64, 2, 'caffe', None, False),
-    (64, 64, 1, 'pytorch', 2, False),
-    (64, 64, 1, 'pytorch', None, True),
-])
+BLOCK_CASES = [  # (cin, cout, stride, style, expansion, with_cp)
+    (64, 64, 1, 'pytorch', None, False), (64, 128, 1, 'pytorch', None, False),
+    (64, 128, 2, 'pytorch', None, False), (64, 64, 1, 'pytorch', None, True)]
+BOTTLENECK_ONLY = [(64, 64, 2, 'caffe', None, False), (64, 64, 1, 'pytorch', 2, False)]
+
+
+@pytest.mark.parametrize('block,cin,cout,stride,style,expansion,with_cp', [
+    (block, *case) for block in (BasicBlock, Bottleneck) for case in BLOCK_CASES] + [
+    (Bottleneck, *case) for case in BOTTLENECK_ONLY])
 def test_blocks_have_the_stock_layout_and_shapes(block, cin, cout, stride, style, expansion,
                                                  with_cp):
-    if block is BasicBlock and (style == 'caffe' or expansion):
-        pytest.skip('style and expansion are Bottleneck arguments')
     kwargs = dict(stride=stride, with_cp=with_cp)
     if block is Bottleneck:
         kwargs.update(style=style, **(dict(expansion=expansion) if expansion else {}))
@@ -105,15 +103,15 @@ def test_blocks_have_the_stock_layout_and_shapes(block, cin, cout, stride, style
     assert ours(x).shape == stock(x).shape
 
 
-@pytest.mark.parametrize('block', [BasicBlock, Bottleneck])
-@pytest.mark.parametrize('cin,cout,stride,avg_down,expansion', [
-    (32, 32, 1, False, None), (32, 64, 1, False, None), (32, 64, 2, False, None),
-    (32, 64, 2, True, None), (32, 32, 1, False, 2),
-])
+LAYER_CASES = [(32, 32, 1, False, None), (32, 64, 1, False, None), (32, 64, 2, False, None),
+               (32, 64, 2, True, None)]
+
+
+@pytest.mark.parametrize('block,cin,cout,stride,avg_down,expansion', [
+    (block, *case) for block in (BasicBlock, Bottleneck) for case in LAYER_CASES] + [
+    (Bottleneck, 32, 32, 1, False, 2)])
 def test_res_layer_of_our_blocks_matches_the_stock_layer(block, cin, cout, stride, avg_down,
                                                          expansion):
-    if block is BasicBlock and expansion:
-        pytest.skip('BasicBlock has expansion 1')
     kwargs = dict(stride=stride, avg_down=avg_down,
                   **(dict(expansion=expansion) if expansion else {}))
     stock = ResLayer(block, 3, cin, cout, **kwargs)
