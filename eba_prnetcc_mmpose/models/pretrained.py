@@ -5,8 +5,10 @@ message that names the cause and the fix: a local file that is not there, a down
 (``torchvision://``, ``open-mmlab://``, ``http(s)://`` ... offline), a damaged file, a file that
 holds no state dict, a ``prefix`` that selects nothing.
 """
+import os.path as osp
 import re
 from typing import Dict, Optional
+from urllib.parse import urlparse
 
 from mmengine.runner.checkpoint import CheckpointLoader, get_torchvision_models
 
@@ -28,6 +30,16 @@ def _download_url(checkpoint: str) -> str:
         if url:
             return f' ({url})'
     return ''
+
+
+def _cache_hint(checkpoint: str) -> str:
+    """Where torch's hub cache would find the file without downloading (http(s), torchvision)."""
+    url = _download_url(checkpoint).strip(' ()') or checkpoint
+    if not url.startswith(('http://', 'https://')):
+        return ''
+    import torch
+    cached = osp.join(torch.hub.get_dir(), 'checkpoints', osp.basename(urlparse(url).path))
+    return f', or put it at {cached}, where the download is looked for first'
 
 
 def read_state_dict(checkpoint: str, owner: str, prefix: Optional[str] = None,
@@ -62,13 +74,17 @@ def read_state_dict(checkpoint: str, owner: str, prefix: Optional[str] = None,
         raise  # refused or damaged: the loader's message names the file, the cause and the fix
     except Exception as e:  # network errors, torch.load / unpickling failures
         if is_remote(checkpoint):
+            root = e
+            while root.__cause__ is not None:  # the network error under any wrapper
+                root = root.__cause__
             raise ConnectionError(
                 f'{owner}: downloading the pretrained checkpoint {checkpoint!r}'
-                f'{_download_url(checkpoint)} failed ({type(e).__name__}: {e}). Nothing was '
-                f'loaded. If this machine is offline, either train without it '
+                f'{_download_url(checkpoint)} failed ({type(root).__name__}: {root}). Nothing '
+                f'was loaded. If this machine is offline, either train without it '
                 f'({init_cfg_path}=None, e.g. --cfg-options {init_cfg_path}=None) or download '
                 f'the file elsewhere and point at the local copy: '
-                f"{init_cfg_path}=dict(type='Pretrained', checkpoint='/path/to/file.pth').") from e
+                f"{init_cfg_path}=dict(type='Pretrained', checkpoint='/path/to/file.pth')"
+                f'{_cache_hint(checkpoint)}.') from e
         raise RuntimeError(
             f'{owner}: could not read checkpoint {checkpoint!r} ({type(e).__name__}: {e}). '
             f'The file is damaged or not a PyTorch checkpoint; download it again.') from e
