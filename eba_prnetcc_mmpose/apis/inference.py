@@ -7,7 +7,8 @@ drawing with MMPose's visualizer, writing the drawn images / videos and per-inpu
 module adds only what it lacks:
 
 - person boxes from a COCO-style box file (``images`` + ``annotations``, matched by file name,
-  or a COCO detection-results list as MMPose configs' ``bbox_file``, matched by image id). MMPose 1.3.2's inferencer accepts a ``bboxes`` argument but its top-down
+  or a COCO detection-results list as MMPose configs' ``bbox_file``, matched by image id).
+  MMPose 1.3.2's inferencer accepts a ``bboxes`` argument but its top-down
   path ignores it, so the boxes are handed to it as the output of a detector
   (:class:`BoxFileDetector`), and its own category / score filtering applies to them;
 - one run over several inputs (files, folders of images and videos) where an unreadable input is

@@ -3,7 +3,8 @@
 Walks ``mmpose/.mim/configs/body_2d_keypoint/simcc`` (a newer mmpose that ships more SimCC
 configs is covered without changes here), swaps in MLPSimCCHead (and EBAResNet where the
 backbone is a ResNet), and runs one training step and one prediction through the config's own
-train / val pipelines on a synthetic image (at a 64 x 64 input: same modules, a second each). Also: every stock config has a swap config under
+train / val pipelines on a synthetic image (at a 64 x 64 input: same modules, a few seconds
+each). Also: every stock config has a swap config under
 configs/swap/ that states the same swap.
 """
 import copy

@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 import torch
 from mmpose.codecs import SimCCLabel
-from mmpose.models.heads import SimCCHead
 from mmpose.registry import MODELS
 from mmpose.testing import get_packed_inputs
 from mmengine.structures import InstanceData
