@@ -6,7 +6,7 @@ from torch import nn
 
 from eba_prnetcc_mmpose.deploy.mish import MISH_CLAMP, OneExpMish, replace_mish
 
-from _deploy_helpers import DEMO
+from _deploy_helpers import DEMO, needs_openvino
 
 
 @pytest.mark.parametrize('dtype,rtol', [(torch.float32, 2e-6), (torch.float64, 1e-12)])
@@ -38,3 +38,15 @@ def test_one_exp_export_keeps_logits_within_1e4(tmp_path, demo_checkpoint):
     p = onnx_parity(res['onnx'], res['model'], torch.randn(2, 3, h, w))
     assert max(p['max_abs_diff_x'], p['max_abs_diff_y']) < 1e-4 and p['max_abs_logit'] > 1
     assert np.isfinite(p['outputs'][0]).all()
+
+
+@needs_openvino
+def test_openvino_ir_keeps_the_standard_mish_that_openvino_fuses(tmp_path, demo_checkpoint):
+    from eba_prnetcc_mmpose.deploy.onnx_export import export_onnx, onnx_parity
+    res = export_onnx(DEMO, str(tmp_path / 'm.onnx'), demo_checkpoint, openvino_ir=True,
+                      one_exp_mish=True)
+    xml = open(res['openvino']).read()
+    assert 'type="Mish"' in xml  # OpenVINO's own Mish op, fused into its convolutions
+    w, h = res['input_size']
+    p = onnx_parity(res['onnx'], res['model'], torch.randn(2, 3, h, w), 'openvino')
+    assert max(p['max_abs_diff_x'], p['max_abs_diff_y']) < 1e-4
