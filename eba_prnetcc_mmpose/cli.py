@@ -8,10 +8,17 @@ def run_tool(main: Callable[[argparse.Namespace], Any], parser: argparse.Argumen
              argv: Optional[Sequence[str]] = None) -> Any:
     """Parse arguments and run a tool's ``main(args)``; any error becomes one line on stderr.
 
-    Adds ``--debug`` (show the full traceback instead). Exit status 2 on errors, as argparse.
+    Argument errors (argparse's) and errors raised by ``main`` both print
+    ``PROG: error: MESSAGE`` and exit with status 2. Adds ``--debug`` (show the full traceback
+    instead).
     """
     parser.add_argument('--debug', action='store_true',
                         help='on error, show the full traceback instead of one line')
+
+    def one_line_error(message: str) -> None:  # argparse prints the whole usage block
+        parser.exit(2, f'{parser.prog}: error: {message} (see --help)\n')
+
+    parser.error = one_line_error  # type: ignore[method-assign]
     args = parser.parse_args(argv)
     try:
         return main(args)

@@ -52,6 +52,8 @@ def test_help_documents_every_argument_with_defaults(tool):
      'built for H x W = 128 x 96 and cannot run at 256 x 192'),
     ('tools/analysis/get_flops.py', [], 'give config files'),
     ('tools/analysis/benchmark.py', ['--render', 'nope.json'], 'nope.json'),
+    ('tools/analysis/get_flops.py', [DEMO, '--input-size', '256', 'x'], "invalid int value: 'x'"),
+    ('tools/deployment/predict.py', ['m.onnx', 'x.jpg', '--backend', 'tf'], 'invalid choice'),
 ])
 def test_bad_arguments_give_one_clean_line(tool, args, match):
     res = run(tool, *args, ok=False)
@@ -59,6 +61,7 @@ def test_bad_arguments_give_one_clean_line(tool, args, match):
     lines = [line for line in res.stderr.strip().splitlines() if 'Warning' not in line
              and not line.startswith(' ')]
     assert 'Traceback' not in res.stderr and match in lines[-1], res.stderr[-2000:]
+    assert 'usage:' not in res.stderr  # one line, not argparse's usage block
 
 
 def test_export_and_predict_images_folder_and_video(tmp_path, demo_checkpoint):
