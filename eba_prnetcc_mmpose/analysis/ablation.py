@@ -180,9 +180,10 @@ class StudyClock:
         """
         run_total = run_elapsed * epochs_total / max(epochs_done, 1)
         run_left = max(run_total - run_elapsed, 0.0)
-        per_run = statistics.fmean(self.finished) if self.finished else run_total
+        # the current run's pace, not the mean of earlier runs: the load of a shared machine
+        # changes, and the latest pace predicts the next runs best
         later = self.num_runs - len(self.finished) - 1
-        return run_left, run_left + max(later, 0) * per_run
+        return run_left, run_left + max(later, 0) * run_total
 
 
 class AblationRunHook(Hook):

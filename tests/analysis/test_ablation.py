@@ -8,9 +8,9 @@ import sys
 import pytest
 from mmengine.config import Config
 
-from eba_prnetcc_mmpose.analysis.ablation import (README_END, README_START, VARIANTS, _set_epochs,
-                                                  mean_std, results_table, summarize,
-                                                  update_marked_block, welch_interval)
+from eba_prnetcc_mmpose.analysis.ablation import (README_END, README_START, VARIANTS, StudyClock,
+                                                  _set_epochs, mean_std, results_table,
+                                                  summarize, update_marked_block, welch_interval)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = osp.join(ROOT, 'configs', 'demo', 'simcc_eba-res18-mlp_1xb16-30e_synthcoco-128x96.py')
@@ -115,6 +115,13 @@ def test_variant_configs_differ_from_the_demo_only_as_stated():
     assert cfgs['e']['backbone'] == dict(dm['backbone'], num_bridged=1)
     assert cfgs['f'] == dict(dm, head=dict(dm['head'], loss=dict(loss_settings,
                                                                     type='KLDiscretLoss')))
+
+
+def test_study_clock_projects_the_current_pace():
+    clock = StudyClock(num_runs=4)
+    clock.finished.append(1000.0)  # a slow first run under load does not dominate the estimate
+    # 10 of 30 epochs in 60 s: 180 s per run, 120 s left in this one, 2 runs after it
+    assert clock.left(60.0, 10, 30) == pytest.approx((120.0, 480.0))
 
 
 @pytest.mark.parametrize('epochs', [1, 30, 50])
