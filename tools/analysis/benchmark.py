@@ -285,11 +285,12 @@ def _reference(rows: List[Dict], row: Dict) -> Optional[Dict]:
 def time_ratio(rows: List[Dict], row: Dict, rt: str, b: str) -> Optional[float]:
     """Model time / SimCC-R50 time at the same input size, same runtime and batch."""
     ref = _reference(rows, row)
-    a, r = _cell(row, rt, b), _cell(ref, rt, b) if ref else None
+    ref_rt = 'onnxruntime' if rt == MISH_RUNTIME else rt  # references have no Mish
+    a, r = _cell(row, rt, b), _cell(ref, ref_rt, b) if ref else None
     return a['median_ms'] / r['median_ms'] if a and r else None
 
 
-def best(row: Dict, b: str, runtimes=RUNTIMES):
+def best(row: Dict, b: str, runtimes=RUNTIMES + (MISH_RUNTIME, )):
     cells = [(c['median_ms'], rt) for rt in runtimes if (c := _cell(row, rt, b))]
     return min(cells) if cells else (None, None)
 
@@ -322,8 +323,8 @@ def goals(rows: List[Dict], b: str = '1') -> List[str]:
             continue
         ref = _reference(rows, row)
         mac = row['GMACs'] / ref['GMACs']
-        bad = [(rt, t) for rt in RUNTIMES if (t := time_ratio(rows, row, rt, b)) is not None
-               and t > mac * 1.1]
+        bad = [(rt, t) for rt in RUNTIMES + (MISH_RUNTIME, )
+               if (t := time_ratio(rows, row, rt, b)) is not None and t > mac * 1.1]
         out.append(f"{row['name']} vs {ref['name']} (MAC ratio {mac:.2f}, allowed time ratio "
                    f'{mac * 1.1:.2f}): ' + ('met in every runtime' if not bad else 'missed in '
                    + ', '.join(f'{RUNTIME_LABELS[rt]} ({t:.2f})' for rt, t in bad)))
@@ -412,8 +413,11 @@ def render_markdown(res: Dict, plot: Optional[str] = None) -> str:
     if mish_rows:
         lines += ['', '## Mish in ONNX Runtime: Softplus-Tanh-Mul vs one-exp export', '',
                   'One-exp export: `x * n / (n + 2)`, `n = e^x (e^x + 2)`, exponent clamped at '
-                  '20 (eba_prnetcc_mmpose/deploy/mish.py). Kept only if faster with logits '
-                  'within 1e-4 of eager.', '',
+                  '20 (eba_prnetcc_mmpose/deploy/mish.py); `tools/deployment/export_onnx.py` '
+                  'writes it by default (`--standard-mish` for Softplus-Tanh-Mul) because it '
+                  'measured faster in A/B probes (docs/deploy.md); keep that default only while '
+                  'the speed-up below stays > 1. Logit differences are absolute, largest logit '
+                  'in brackets.', '',
                   f'| model | ORT b{b1} ms | one-exp b{b1} ms | speed-up | ORT b{bn} img/s | '
                   f'one-exp b{bn} img/s | max abs logit diff vs eager (one-exp / standard) |',
                   '|---|---|---|---|---|---|---|']
@@ -427,7 +431,9 @@ def render_markdown(res: Dict, plot: Optional[str] = None) -> str:
                 f"{on['images_per_s']:.1f} | {en['images_per_s']:.1f} | " if o1 and on and en
                 else f"| {r['name']} | – | – | – | – | – | ")
             lines[-1] += (f"{d.get(MISH_RUNTIME, {}).get('max_abs_diff', float('nan')):.1e} / "
-                          f"{d.get('onnxruntime', {}).get('max_abs_diff', float('nan')):.1e} |")
+                          f"{d.get('onnxruntime', {}).get('max_abs_diff', float('nan')):.1e} "
+                          f"({d.get('onnxruntime', {}).get('max_abs_output', float('nan')):.3g})"
+                          ' |')
     lines += ['', '## Exported models reproduce eager', '',
               'Max abs difference of the outputs (logits or heatmaps) from eager PyTorch on a '
               'random batch of two, relative to the largest output magnitude (in brackets); '
