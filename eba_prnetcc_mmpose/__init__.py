@@ -16,16 +16,24 @@ and, process-wide once imported:
   uncaught registry error, e.g. a typo in a config's ``type`` (the previous ``sys.excepthook``
   still prints the traceback first).
 """
-from .models import (BridgeAttention, EBABasicBlock, EBABottleneck, EBAKLDiscretLoss,
-                     EBAResNet, MLPSimCCHead)
-from .utils import allow_mmengine_checkpoints
-from .utils.registry_hints import install_excepthook
 from .version import __version__
 
-allow_mmengine_checkpoints()
-install_excepthook()
+try:
+    import mmpose  # noqa: F401  (the training stack)
+except ModuleNotFoundError as e:  # a deployment-only install: numpy + OpenCV + a runtime
+    if e.name != 'mmpose':
+        raise  # mmpose is there but broken: say so rather than register nothing
+    __all__ = ['__version__']  # eba_prnetcc_mmpose.deploy.predictor works without MMPose
+else:
+    from .models import (BridgeAttention, EBABasicBlock, EBABottleneck, EBAKLDiscretLoss,
+                         EBAResNet, MLPSimCCHead)
+    from .utils import allow_mmengine_checkpoints
+    from .utils.registry_hints import install_excepthook
 
-__all__ = [
-    '__version__', 'EBAResNet', 'EBABasicBlock', 'EBABottleneck', 'MLPSimCCHead',
-    'EBAKLDiscretLoss', 'BridgeAttention', 'allow_mmengine_checkpoints'
-]
+    allow_mmengine_checkpoints()
+    install_excepthook()
+
+    __all__ = [
+        '__version__', 'EBAResNet', 'EBABasicBlock', 'EBABottleneck', 'MLPSimCCHead',
+        'EBAKLDiscretLoss', 'BridgeAttention', 'allow_mmengine_checkpoints'
+    ]
