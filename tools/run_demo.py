@@ -15,12 +15,15 @@ DEMO_CONFIG = osp.join(REPO, 'configs', 'demo', 'simcc_eba-res18-mlp_1xb16-30e_s
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('--config', default=DEMO_CONFIG, help='training config')
-    parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'demo'))
-    parser.add_argument('--data-root', default=osp.join(REPO, 'data', 'synthetic_coco'))
+    parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'demo'),
+                        help='checkpoints, logs, metrics and drawings')
+    parser.add_argument('--data-root', default=osp.join(REPO, 'data', 'synthetic_coco'),
+                        help='synthetic COCO-format data (generated there if absent)')
     parser.add_argument('--epochs', type=int, help="override the config's epochs")
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0, help='training seed')
     parser.add_argument('--num-vis', type=int, default=4, help='images to draw predictions on')
     args = parser.parse_args()
     if not osp.isfile(args.config):

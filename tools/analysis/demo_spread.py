@@ -20,12 +20,17 @@ DEMO = osp.join(REPO, 'configs', 'demo', 'simcc_eba-res18-mlp_1xb16-30e_synthcoc
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    p.add_argument('--epochs', type=int)
-    p.add_argument('--data-root', default=osp.join(REPO, 'data', 'synthetic_coco'))
-    p.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'demo_spread'))
-    p.add_argument('--out', default=osp.join(REPO, 'benchmarks', 'demo_spread.json'))
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
+                   help='training seeds (one demo training each)')
+    p.add_argument('--epochs', type=int, help="override the demo config's epochs")
+    p.add_argument('--data-root', default=osp.join(REPO, 'data', 'synthetic_coco'),
+                   help='synthetic data (generated there if absent)')
+    p.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'demo_spread'),
+                   help='one sub-folder per seed')
+    p.add_argument('--out', default=osp.join(REPO, 'benchmarks', 'demo_spread.json'),
+                   help='JSON with the per-seed metrics and their spread')
     args = p.parse_args()
     runs = []
     for seed in args.seeds:

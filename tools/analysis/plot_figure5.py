@@ -85,8 +85,9 @@ def plot(measured, out):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--out', default=osp.join(REPO, 'docs', 'figure5.png'))
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument('--out', default=osp.join(REPO, 'docs', 'figure5.png'), help='PNG to write')
     p.add_argument('--complexity', help='JSON from get_flops.py --paper-table --json')
     args = p.parse_args()
     plot(measured_rows(args.complexity), args.out)
