@@ -1,8 +1,10 @@
 """Shared test set-up: importing the plugin registers its modules; one torch thread per worker."""
+import logging
 import os
 
 import pytest
 import torch
+from mmengine.logging import MMLogger
 
 import eba_prnetcc_mmpose  # noqa: F401  (registers the plugin)
 
@@ -22,3 +24,15 @@ def _mmpose_scope():
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
+
+
+@pytest.fixture
+def captured_log():
+    """The records MMEngine's current logger emits during the test (``print_log`` lines)."""
+    logger = MMLogger.get_current_instance()
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)

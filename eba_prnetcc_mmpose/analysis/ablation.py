@@ -25,7 +25,6 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 from mmengine.hooks import Hook
-from mmengine.logging import print_log
 
 #: CocoMetric keys copied into every run record.
 METRIC_KEYS = ('coco/AP', 'coco/AP .5', 'coco/AP .75', 'coco/AP (M)', 'coco/AP (L)', 'coco/AR',

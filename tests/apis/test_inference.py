@@ -1,7 +1,6 @@
 """tools/demo.py and the inference layer over MMPoseInferencer, on images, a folder and a video
 the test creates."""
 import json
-import logging
 import os.path as osp
 import subprocess
 import sys
@@ -9,7 +8,6 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from mmengine.logging import MMLogger
 
 from eba_prnetcc_mmpose.apis.inference import (BoxFileDetector, PoseDemo, collect_inputs,
                                                read_box_file)
@@ -41,17 +39,6 @@ def inputs(tmp_path_factory):
 def demo(out_dir, **kwargs):
     with pytest.warns(UserWarning, match='RANDOM weights'):
         return PoseDemo(DEMO_CFG, None, str(out_dir), **kwargs)
-
-
-@pytest.fixture
-def captured_log():
-    logger = MMLogger.get_current_instance()
-    records = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
 
 
 def test_folder_with_box_file_and_bad_inputs(inputs, tmp_path):

@@ -1,14 +1,12 @@
 """Starting from MMPose zoo weights: a stock SimCC / SimpleBaseline / ResNet checkpoint (written
 here by saving a stock model) initialises the swapped model (EBAResNet + MLPSimCCHead); the new
 parts keep their initialisation; each component logs one line: loaded / new / ignored."""
-import logging
 import os.path as osp
 
 import mmpose
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.logging import MMLogger
 from mmengine.runner.checkpoint import load_checkpoint
 from mmpose.models.backbones import ResNet
 from mmpose.registry import MODELS
@@ -45,17 +43,6 @@ def stock_model(kind):
 def save(model, path):
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
     return str(path)
-
-
-@pytest.fixture
-def captured_log():
-    logger = MMLogger.get_current_instance()
-    records = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
 
 
 def swapped_model(cfg, checkpoint, backbone_prefix='backbone.', head=True):

@@ -8,7 +8,7 @@ import io
 import pickle
 import struct
 import zipfile
-from typing import Callable, Dict, List
+from typing import Callable, Dict
 
 
 class Asm:

@@ -1,10 +1,8 @@
-import logging
 import pickle
 
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine.logging import MMLogger
 from mmpose.models.backbones import ResNet
 from mmpose.registry import MODELS
 from torch import nn
@@ -138,17 +136,6 @@ def torchvision_checkpoint(tmp_path, depth):
     path = tmp_path / f'resnet{depth}_torchvision.pth'
     torch.save(net.state_dict(), path)
     return path, net.state_dict()
-
-
-@pytest.fixture
-def captured_log():
-    logger = MMLogger.get_current_instance()
-    records = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
 
 
 def test_loads_torchvision_checkpoint_and_reports_new_attention(tmp_path, captured_log):

@@ -8,12 +8,10 @@
 - Its own errors name the numbers and the fix; checkpoints of earlier versions of the head and
   of stock SimCC / SimpleBaseline heads load.
 """
-import logging
 import os.path as osp
 
 import pytest
 import torch
-from mmengine.logging import MMLogger
 from mmengine.structures import InstanceData
 from mmpose.models.backbones import ResNet
 from mmpose.models.heads import HeatmapHead, SimCCHead
@@ -261,17 +259,6 @@ def test_feature_map_size_mismatch_at_forward():
 
 
 # ------------------------------------------------------------------ checkpoints
-@pytest.fixture
-def captured_log():
-    logger = MMLogger.get_current_instance()
-    records = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
-
-
 def test_checkpoint_of_the_earlier_head_layout_loads():
     """tests/models/heads/fixtures/mlp_simcc_head_v0.pth: a head saved by the MLPSimCCHead of
     commit 8abb941 (ConvModule deconvolutions, keys ``deconv_layers.N.conv/bn``), with an input
