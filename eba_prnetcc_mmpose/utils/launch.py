@@ -48,7 +48,14 @@ def run_mmpose_tool(name: str, argv: Optional[List[str]] = None) -> None:
     # mmpose's tools import siblings relative to their own folder
     sys.path.insert(0, osp.dirname(path))
     os.environ.setdefault('PYTHONWARNINGS', 'ignore::FutureWarning')
-    runpy.run_path(path, run_name='__main__')
+    try:
+        runpy.run_path(path, run_name='__main__')
+    finally:
+        # Shut the process group down before the interpreter does: a rank that exits with
+        # gloo's communication threads still alive can abort ("terminate called without an
+        # active exception"), and torchrun then kills the other ranks of a finished run.
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
 
 
 def _option(argv: List[str], name: str) -> Optional[str]:
