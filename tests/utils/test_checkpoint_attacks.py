@@ -1,13 +1,14 @@
-"""Attack suite: hostile checkpoints are refused and nothing happens while they are read.
+"""Attack suite: hostile checkpoints are refused, within bounds, and nothing happens.
 
 Every payload is assembled by ``pickle_payloads`` at test time (nothing binary is committed),
-written in both of ``torch.load``'s formats (zip and legacy), and loaded through MMEngine's
-``_load_checkpoint`` / ``load_checkpoint`` in ONE child interpreter that imported the plugin the
-way a config's ``custom_imports`` does. After every load the child checks that no file was
-created, no secret was read into the result, no name was planted in ``builtins``, MMEngine's
-``HistoryBuffer`` class (and its statistics table), ``os.environ`` and the working directory are
-unchanged; the parent then checks the child survived (no segfault) and each load was refused with
-a message that names the file.
+written in both of ``torch.load``'s formats (zip and legacy) where the attack applies to both,
+and loaded through MMEngine's ``_load_checkpoint`` / ``load_checkpoint`` in ONE child interpreter
+that imported the plugin the way a config's ``custom_imports`` does. After every load the child
+checks that no file was created, no secret was read into the result, no name was planted in
+``builtins``, MMEngine's ``HistoryBuffer`` class (and its statistics table), ``os.environ``, the
+working directory and torch's safe-globals list are unchanged, and records the load's wall time,
+the parser's peak memory and this interpreter's memory growth; the parent then checks the child
+survived (no segfault), each load ended within the bounds, and each refusal names the file.
 """
 import json
 import os
@@ -18,31 +19,60 @@ from pathlib import Path
 
 import pytest
 
-from pickle_payloads import FORMATS, attacks, oversized_tensor_zip
+from pickle_payloads import (BOUND_FORMATS, FORMATS, attacks, bound_attacks,
+                             oversized_tensor_zip)
+
+from eba_prnetcc_mmpose.utils.safe_load import PARSER_MEMORY, PARSER_SECONDS
 
 CHILD = r'''
-import builtins, json, os, sys
+import builtins, json, os, sys, time
 import eba_prnetcc_mmpose  # noqa: F401  (what custom_imports does)
 import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import _load_checkpoint, load_checkpoint
+from eba_prnetcc_mmpose.utils.safe_load import last_load_stats
+
+PLAIN = (dict, list, tuple, set, frozenset, str, bytes, bytearray, int, float, bool, complex,
+         type(None), torch.Tensor, torch.nn.Parameter, torch.device, torch.dtype, torch.Size)
+
+
+def rss_mib():
+    with open('/proc/self/status') as f:
+        return next(int(l.split()[1]) for l in f if l.startswith('VmRSS:')) / 1024
+
+
+def foreign(x, depth=0):
+    """Types in a loaded result that a plain checkpoint would not hold."""
+    if depth > 200:
+        return ['too deep']
+    if isinstance(x, dict):
+        return [t for kv in x.items() for v in kv for t in foreign(v, depth + 1)]
+    if isinstance(x, (list, tuple, set, frozenset)):
+        return [t for v in x for t in foreign(v, depth + 1)]
+    if isinstance(x, torch.Tensor):
+        return [] if x.grad is None and not x._backward_hooks else ['tensor extras']
+    return [] if isinstance(x, PLAIN) else [type(x).__name__]
 
 folder, marker, secret, out = sys.argv[1:5]
 model = torch.nn.Linear(2, 2)
+remembered = open(secret).read() * 4096  # a secret this process read earlier, then freed
+del remembered
 
 
 def snapshot():
     return dict(builtins=sorted(dir(builtins)),
                 hb_class={k: repr(v) for k, v in vars(HistoryBuffer).items()},
                 hb_methods={k: repr(v) for k, v in HistoryBuffer._statistics_methods.items()},
-                environ=dict(os.environ), cwd=os.getcwd())
+                environ=dict(os.environ), cwd=os.getcwd(),
+                safe_globals=repr(torch.serialization.get_safe_globals()))
 
 
 before = snapshot()
 results = {}
 for name in sorted(os.listdir(folder)):
     path = os.path.join(folder, name)
-    rec = dict(loaded=False)
+    rec = dict(loaded=False, size=os.path.getsize(path))
+    rss, start = rss_mib(), time.perf_counter()
     try:
         if name.startswith('via_load_checkpoint'):
             load_checkpoint(model, path, map_location='cpu')
@@ -50,10 +80,15 @@ for name in sorted(os.listdir(folder)):
             result = _load_checkpoint(path, map_location='cpu')
             rec['loaded'] = True
             rec['leaked_secret'] = 'TOP-SECRET' in repr(result)
+            rec['foreign'] = foreign(result)
+            del result
     except Exception as e:  # noqa: BLE001 - we record what was raised
         rec['error'] = type(e).__name__
         rec['error_mro'] = [c.__name__ for c in type(e).__mro__]
         rec['message'] = str(e)
+    rec['seconds'] = time.perf_counter() - start
+    rec['rss_growth_mib'] = rss_mib() - rss
+    rec['parser_peak_mib'] = last_load_stats().get('parser_peak_mib')
     after = snapshot()
     rec['side_effects'] = [k for k in before if before[k] != after[k]]
     if os.path.exists(marker):
@@ -66,6 +101,9 @@ with open(out, 'w') as f:
 '''
 
 PAYLOAD_NAMES = sorted(attacks('/m', '/s'))
+BOUND_FILES = [f'{name}.{fmt}' for name, fmts in sorted(BOUND_FORMATS.items()) for fmt in fmts]
+# what the loader must do with each: load it as plain data, or refuse it
+BOUND_LOADS = {'config_text_runs_code', 'opcode_flood', 'tensor_grad_state'}
 CORRUPT = ['truncated', 'random_bytes', 'empty', 'oversized_tensor', 'zip_without_pickle']
 
 
@@ -79,6 +117,9 @@ def attack_run(tmp_path_factory):
     for name, payload in attacks(str(marker), str(secret)).items():
         for fmt, wrap in FORMATS.items():
             (folder / f'{name}.{fmt}.pth').write_bytes(wrap(payload))
+    for name, files in bound_attacks(str(marker), str(secret)).items():
+        for fmt, data in files.items():
+            (folder / f'bound_{name}.{fmt}.pth').write_bytes(data)
     # the same gadget through MMEngine's load_checkpoint(model, file) path
     (folder / 'via_load_checkpoint_os_system.zip.pth').write_bytes(
         FORMATS['zip'](attacks(str(marker), str(secret))['reduce_os_system']))
@@ -135,12 +176,12 @@ NAMED = {
     'getattr_historybuffer_class_table': "getattr(mmengine.logging.history_buffer."
                                          "HistoryBuffer, '_statistics_methods')",
     'getattr_globals_setitem': '__globals__',
-    'rebuild_from_type_getattr': '_statistics_methods',
+    'rebuild_from_type_getattr': 'builtins.getattr',
     'numpy_dtype_O8': "numpy.dtype('O8')", 'numpy_object_array_pointers': "'O8'",
     'numpy_dtype_flags': 'numpy.dtype state', 'numpy_array_flagged_dtype': 'flags',
     'numpy_huge_shape': 'needs', 'numpy_negative_shape': 'non-negative',
     'build_historybuffer_class_attr': '_statistics_methods',
-    'build_historybuffer___class__': '__class__', 'build_on_class_object': "<class 'type'>",
+    'build_historybuffer___class__': '__class__', 'build_on_class_object': 'HistoryBuffer class',
     'setitem_on_class': 'SETITEM', 'deep_nesting': 'nested deeper',
 }
 
@@ -180,3 +221,56 @@ def test_payload_catalogue_covers_the_required_families():
     assert Path(__file__).with_name('pickle_payloads.py').exists()
     assert not list(Path(__file__).parent.glob('*.pth'))  # nothing binary committed
     assert os.environ.get('EBA_PRNETCC_TRUSTED_CHECKPOINTS') is None
+
+
+@pytest.mark.parametrize('file_name', BOUND_FILES)
+def test_crafted_file_ends_within_bounds_and_nothing_happens(attack_run, file_name):
+    """Crashes, hangs, blow-ups, stale memory, leftovers, escapes: one clear end, no effect."""
+    rec, path = _record(attack_run, f'bound_{file_name}.pth')
+    assert rec['seconds'] <= PARSER_SECONDS + 5, rec
+    assert rec['rss_growth_mib'] < 1024, rec
+    if rec['parser_peak_mib'] is not None:
+        assert rec['parser_peak_mib'] * 2**20 <= PARSER_MEMORY + rec['size'], rec
+    assert rec['side_effects'] == [] and not rec.get('leaked_secret'), rec
+    if file_name.split('.')[0] in BOUND_LOADS:
+        assert rec['loaded'] and rec['foreign'] == [], rec
+    else:
+        assert not rec['loaded'] and 'CheckpointLoadError' in rec['error_mro'], rec
+        assert path in rec['message']
+        assert not any(c in rec['message'] for c in '\x1b\r\x07'), rec['message']
+
+
+@pytest.mark.parametrize('name,reason', [
+    ('deep_tuple_dict_key', 'SIGSEGV'), ('deep_tuple_set_member', 'SIGSEGV'),
+    ('dag_tuple_dict_key', f'more than {PARSER_SECONDS} s'), ('dag_tuple_value', 'shared more'),
+    ('bytearray_size', 'bytearray(2500000000)'), ('deflate_bomb', 'object pickle of'),
+    ('codec_call', "'idna'"), ('torch_tensor_size', 'torch.Tensor'),
+    ('storage_without_data', 'tensor data'), ('sparse_out_of_bounds', 'sparse'),
+    ('terminal_escape', r'os\x1b[2K\r.system')])
+def test_refusal_says_which_bound_or_construct(attack_run, name, reason):
+    rec, _ = _record(attack_run, f'bound_{name}.zip.pth')
+    assert reason in rec['message'], rec['message']
+
+
+def test_bound_attack_catalogue_matches_the_payloads(tmp_path):
+    built = bound_attacks(str(tmp_path / 'm'), str(tmp_path / 's'))
+    assert {k: sorted(v) for k, v in built.items()} == \
+        {k: sorted(v) for k, v in BOUND_FORMATS.items()}
+
+
+def test_bounds_table(attack_run, capsys):
+    """Prints the measured time and memory of every crafted load (the numbers the docs cite)."""
+    _, results, _ = attack_run
+    rows = [(name[len('bound_'):-len('.pth')], rec) for name, rec in sorted(results.items())
+            if name.startswith('bound_')]
+    assert len(rows) == len(BOUND_FILES)
+    lines = [f'{"crafted file":34s} {"bytes":>10s} {"seconds":>8s} {"parser MiB":>10s} '
+             f'{"growth MiB":>10s}  outcome']
+    for name, rec in rows:
+        peak = rec['parser_peak_mib']
+        outcome = 'loaded as data' if rec['loaded'] else rec['error']
+        lines.append(f'{name:34s} {rec["size"]:10d} {rec["seconds"]:8.2f} '
+                     f'{"killed" if peak is None else f"{peak:.0f}":>10s} '
+                     f'{rec["rss_growth_mib"]:10.1f}  {outcome}')
+    with capsys.disabled():
+        print('\n' + '\n'.join(lines))

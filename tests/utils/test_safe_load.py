@@ -24,10 +24,12 @@ from mmengine.runner import CheckpointLoader, Runner
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from torch import nn
 
-from pickle_payloads import FORMATS, attacks
+from pickle_payloads import FORMATS, attacks, bound_attacks
 
 from eba_prnetcc_mmpose.utils import (TRUST_ENV, UnsafeCheckpointError, load_checkpoint_safely,
                                       load_url_safely)
+from eba_prnetcc_mmpose.utils import safe_load
+from eba_prnetcc_mmpose.utils.checkpoint_tree import literal_config_error
 
 
 class ToyModel(BaseModel):
@@ -87,7 +89,7 @@ def test_checkpoint_loads_safely_with_the_plugin(saved_checkpoint):
     state = CheckpointLoader.load_checkpoint(str(ckpt), map_location='cpu')
     assert state['meta']['iter'] == 2 and 'message_hub' in state
     assert isinstance(state['message_hub']['log_scalars']['train/loss'], HistoryBuffer)
-    # the stand-ins are scoped to MMEngine's loader: plain torch.load is as strict as before
+    # torch itself is untouched: plain torch.load is as strict as before
     with pytest.raises(Exception, match='weights_only'):
         torch.load(ckpt, weights_only=True)
 
@@ -249,19 +251,6 @@ def test_failed_download_says_so(tmp_path, http_root):
     assert not (tmp_path / 'hub' / 'missing.pth').exists()
 
 
-def test_globals_a_user_allowed_elsewhere_neither_compete_nor_get_lost(tmp_path):
-    """A process-wide ``add_safe_globals([np.dtype, getattr])`` must not reach our loads."""
-    path = tmp_path / 'flags.pth'
-    path.write_bytes(FORMATS['zip'](attacks('/m', '/s')['numpy_dtype_flags']))
-    torch.serialization.add_safe_globals([np.dtype, getattr])
-    try:
-        with pytest.raises(UnsafeCheckpointError, match='numpy.dtype state'):
-            CheckpointLoader.load_checkpoint(str(path))
-        assert {np.dtype, getattr} <= set(torch.serialization.get_safe_globals())
-    finally:
-        torch.serialization.clear_safe_globals()
-
-
 @pytest.mark.parametrize('payload', ['reduce_os_system', 'numpy_object_array_pointers'])
 def test_pretrained_init_of_our_backbone_passes_the_refusal_through(tmp_path, payload):
     """``init_cfg=Pretrained`` with a hostile file: the refusal, not "damaged, download again"."""
@@ -272,3 +261,151 @@ def test_pretrained_init_of_our_backbone_passes_the_refusal_through(tmp_path, pa
     with pytest.raises(UnsafeCheckpointError, match='Refused to load checkpoint'):
         backbone.init_weights()
     assert not (tmp_path / 'm').exists()
+
+
+# ------------------------------------------------------------------ what MMEngine does next
+EVIL_CONFIG = "import os\nopen({marker!r}, 'w').write('pwned')\ngpu_ids = [0, 1, 2]\n"
+
+
+def _with_config_text(src, dst, text):
+    """A copy of checkpoint ``src`` whose config texts are ``text`` (written by us: trusted)."""
+    ckpt = torch.load(src, weights_only=False)
+    ckpt['meta']['config'] = ckpt['meta']['cfg'] = text
+    ckpt['message_hub'].setdefault('runtime_info', {})['cfg'] = text
+    torch.save(ckpt, dst)
+    return dst
+
+
+def test_resume_never_runs_the_config_text_of_a_checkpoint(saved_checkpoint, tmp_path,
+                                                           captured_log):
+    """``Runner.resume`` hands ``meta.config`` to ``Config.fromstring`` (runs it as Python)."""
+    work_dir, ckpt = saved_checkpoint
+    marker = tmp_path / 'pwned'
+    evil = _with_config_text(ckpt, tmp_path / 'evil.pth', EVIL_CONFIG.format(marker=str(marker)))
+    runner = make_runner(tmp_path / 'run', max_iters=4)
+    runner._resume = True
+    runner._load_from = str(evil)
+    runner.load_or_resume()  # gpu_ids=[0, 1, 2] would raise if the text were read
+    assert runner.iter == 2 and not marker.exists()
+    log = ' '.join(r.getMessage() for r in captured_log)
+    assert 'dropped meta.config' in log and 'Import' in log
+
+
+def test_inferencer_never_runs_the_config_text_of_a_checkpoint(saved_checkpoint, tmp_path):
+    """MMEngine's ``BaseInferencer(model=None, weights=ckpt)`` reads ``runtime_info.cfg``."""
+    from mmpose.apis.inferencers import Pose2DInferencer
+    _, ckpt = saved_checkpoint
+    marker = tmp_path / 'pwned'
+    evil = _with_config_text(ckpt, tmp_path / 'evil.pth', EVIL_CONFIG.format(marker=str(marker)))
+    with pytest.raises((ValueError, KeyError, AssertionError)):
+        Pose2DInferencer(model=None, weights=str(evil), device='cpu')
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize('text,kept', [
+    ("model = dict(type='X', depth=-18, sizes=(1, 2.5), on=True, p=None, l=[{'a': 1}])", True),
+    ("custom_imports = dict(imports=['eba_prnetcc_mmpose'], allow_failed_imports=False)", True),
+    ("custom_imports = dict(imports=['antigravity'])", False),
+    ("_base_ = ['/etc/passwd.py']", False), ("x = '{{$HOME:1}}'", False),
+    ('x = 2 ** 10 ** 10', False), ("x = __import__('os')", False), ('x = y', False),
+    ("x = f'{1}'", False), ('import os', False), ('x = [i for i in range(3)]', False),
+    ("x = dict(**{'a': 1})", False), ('x = (lambda: 1)()', False), ('x.y = 1', False)])
+def test_only_literal_config_texts_reach_mmengine(text, kept):
+    assert (literal_config_error(text) is None) == kept, literal_config_error(text)
+
+
+@pytest.mark.parametrize('config', ['configs/demo/simcc_eba-res18-mlp_1xb16-30e_synthcoco-128x96.py',
+                                    'configs/eba_prnetcc/simcc_eba-res34-mlp_1xb16-140e_coco-384x288.py'])
+def test_real_config_texts_are_literal(config):
+    """What a Runner writes into ``meta.config`` for our configs survives the check."""
+    from mmengine.config import Config
+    import eba_prnetcc_mmpose  # noqa: F401  (custom_imports names it)
+    text = Config.fromfile(config).pretty_text
+    assert literal_config_error(text) is None
+
+
+# ------------------------------------------------------------------ process state
+def test_a_users_torch_load_in_another_thread_is_unaffected(tmp_path):
+    """Our loads never touch torch's process-wide safe-globals list or its unpickler."""
+    mine = tmp_path / 'frac.pth'
+    torch.save({'r': fractions.Fraction(1, 3)}, mine)
+    ours = tmp_path / 'ours.pth'
+    torch.save(_meta(), ours)
+    before = list(torch.serialization.get_safe_globals())
+    errors, stop = [], threading.Event()
+
+    def user():
+        try:
+            while not stop.is_set():
+                with torch.serialization.safe_globals([fractions.Fraction]):
+                    assert torch.load(mine, weights_only=True)['r'] == fractions.Fraction(1, 3)
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    thread = threading.Thread(target=user)
+    thread.start()
+    try:
+        for _ in range(5):
+            assert isinstance(load_checkpoint_safely(str(ours))['message_hub']['loss'],
+                              HistoryBuffer)
+    finally:
+        stop.set()
+        thread.join()
+    assert errors == [] and torch.serialization.get_safe_globals() == before
+
+
+def test_a_refused_sparse_file_does_not_break_the_next_load(tmp_path):
+    bad = tmp_path / 'sparse.pth'
+    bad.write_bytes(bound_attacks('/m', '/s')['sparse_out_of_bounds']['zip'])
+    with pytest.raises(UnsafeCheckpointError):
+        load_checkpoint_safely(str(bad))
+    good = tmp_path / 'good.pth'
+    torch.save({'w': torch.ones(3)}, good)
+    assert torch.equal(load_checkpoint_safely(str(good))['w'], torch.ones(3))
+    assert not torch._utils._sparse_tensors_to_validate
+
+
+def test_import_and_loads_leave_torch_state_alone(saved_checkpoint):
+    _, ckpt = saved_checkpoint
+    code = (
+        'import torch, sys\n'
+        'state = lambda: (repr(torch.serialization.get_safe_globals()), torch.get_num_threads(),'
+        ' torch.get_default_dtype(), sorted(k for k in sys.modules if k.startswith("torch")))\n'
+        'before = state()[:3]\n'
+        'import eba_prnetcc_mmpose\n'
+        'from mmengine.runner import CheckpointLoader\n'
+        f'CheckpointLoader.load_checkpoint({str(ckpt)!r})\n'
+        'assert state()[:3] == before, (state()[:3], before)\n')
+    res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+
+
+def test_trust_follows_the_opened_file_not_its_name(custom_object_ckpt, tmp_path, monkeypatch):
+    """A symlink flipped between the trust check and the open cannot get a file full pickle."""
+    evil = tmp_path / 'evil.pth'
+    evil.write_bytes(FORMATS['zip'](attacks(str(tmp_path / 'pwned'), '/s')['reduce_os_system']))
+    link = tmp_path / 'link.pth'
+    link.symlink_to(evil)
+    monkeypatch.setenv(TRUST_ENV, str(custom_object_ckpt))
+    real_open = safe_load.os.open
+
+    def open_then_flip(path, *args, **kwargs):
+        fd = real_open(path, *args, **kwargs)  # opens evil.pth ...
+        link.unlink()
+        link.symlink_to(custom_object_ckpt)  # ... then the name points at the trusted file
+        return fd
+
+    monkeypatch.setattr(safe_load.os, 'open', open_then_flip)
+    with pytest.raises(UnsafeCheckpointError, match='os.system'):
+        load_checkpoint_safely(str(link))
+    assert not (tmp_path / 'pwned').exists()
+
+
+@pytest.mark.parametrize('map_location', [None, 'cpu', torch.device('cpu'), {'cpu': 'cpu'},
+                                          lambda storage, location: storage])
+def test_map_location_forms(tmp_path, map_location):
+    sd = {'w': torch.arange(6.).reshape(2, 3).t(), 'p': nn.Parameter(torch.ones(2))}
+    torch.save(sd, tmp_path / 'x.pth')
+    loaded = load_checkpoint_safely(str(tmp_path / 'x.pth'), map_location=map_location)
+    assert torch.equal(loaded['w'], sd['w']) and loaded['w'].stride() == (1, 3)
+    assert type(loaded['p']) is nn.Parameter and loaded['p'].requires_grad
