@@ -27,6 +27,7 @@ except ModuleNotFoundError as e:  # a deployment-only install: numpy + OpenCV + 
 else:
     from .models import (BridgeAttention, EBABasicBlock, EBABottleneck, EBAKLDiscretLoss,
                          EBAResNet, MLPSimCCHead)
+    from . import engine  # noqa: F401  (hooks: CPUThreadsHook, ExactResumeHook)
     from .utils import allow_mmengine_checkpoints
     from .utils.registry_hints import install_excepthook
 
