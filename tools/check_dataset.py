@@ -10,14 +10,17 @@ the annotation files, images and box files exist and have that many keypoints. P
 line per problem and exits 1 if there is any.
 """
 import argparse
+import os.path as osp
 import sys
 
 from mmengine.config import DictAction
 
-import eba_prnetcc_mmpose  # noqa: F401
-from eba_prnetcc_mmpose.datasets.check import (DatasetCheckError, check_coco_keypoints,
-                                               check_config_against_data)
-from eba_prnetcc_mmpose.utils.checked_tools import ToolError, check_file_arguments, load_config
+import eba_prnetcc_mmpose  # noqa: F401  (registers the plugin)
+
+sys.path.append(osp.dirname(osp.abspath(__file__)))  # tools/, for eba_tools
+from eba_tools.checked_tools import ToolError, check_file_arguments, load_config  # noqa: E402
+from eba_tools.coco_check import DatasetCheckError, check_coco_keypoints  # noqa: E402
+from eba_tools.config_check import check_config_against_data  # noqa: E402
 
 PROG = 'tools/check_dataset.py'
 
@@ -54,7 +57,7 @@ def main(argv=None) -> None:
             check_file_arguments(args, ['config'])
             cfg = load_config(args)
             reports = check_config_against_data(cfg, not args.no_decode,
-                                                build_model=not args.no_build)
+                                                build_backbone=not args.no_build)
         else:
             reports = {args.ann_file: check_coco_keypoints(args.ann_file, args.img_dir,
                                                            args.bbox_file, not args.no_decode)}

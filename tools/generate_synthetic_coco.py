@@ -9,11 +9,13 @@ Skips generation when the folder already holds a complete set made with the same
 """
 import argparse
 import json
+import os.path as osp
 import sys
 import time
 
-from eba_prnetcc_mmpose.datasets import (dataset_is_complete, generate_synthetic_coco,
-                                         generate_synthetic_squares,
+sys.path.append(osp.dirname(osp.abspath(__file__)))  # tools/, for eba_tools
+from eba_tools.synthetic_coco import dataset_is_complete, generate_synthetic_coco  # noqa: E402
+from eba_tools.synthetic_squares import (generate_synthetic_squares,  # noqa: E402
                                          squares_dataset_is_complete)
 
 #: per kind: generator, completeness check, name of its instance-count argument, defaults

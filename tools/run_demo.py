@@ -7,14 +7,14 @@ with MMPose's visualizer into WORK_DIR/vis/.
 """
 import argparse
 import os.path as osp
+import sys
 
-from eba_prnetcc_mmpose.apis import run_demo
+sys.path.append(osp.dirname(osp.abspath(__file__)))  # tools/, for eba_tools
+from eba_tools import DEMO_CONFIG, REPO  # noqa: E402
+from eba_tools.demo_job import run_demo  # noqa: E402
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEMO_CONFIG = osp.join(REPO, 'configs', 'demo', 'simcc_eba-res18-mlp_1xb16-30e_synthcoco-128x96.py')
 
-
-def main():
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('--config', default=DEMO_CONFIG, help='training config')
@@ -25,7 +25,7 @@ def main():
     parser.add_argument('--epochs', type=int, help="override the config's epochs")
     parser.add_argument('--seed', type=int, default=0, help='training seed')
     parser.add_argument('--num-vis', type=int, default=4, help='images to draw predictions on')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if not osp.isfile(args.config):
         parser.error(f'config file not found: {args.config}')
     s = run_demo(args.config, args.work_dir, args.data_root, args.epochs, args.num_vis, args.seed)

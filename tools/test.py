@@ -8,7 +8,11 @@ Runs the ``test.py`` shipped in the installed mmpose after importing ``eba_prnet
 A missing config or checkpoint file, a config that does not parse and an unknown registered
 ``type`` (with a close-match suggestion) are reported in one line.
 """
-from eba_prnetcc_mmpose.utils.checked_tools import run_checked_mmpose_tool
+import os.path as osp
+import sys
+
+sys.path.append(osp.dirname(osp.abspath(__file__)))  # tools/, for eba_tools
+from eba_tools.checked_tools import run_checked_mmpose_tool  # noqa: E402
 
 if __name__ == '__main__':
     run_checked_mmpose_tool('test.py', file_args=['config', 'checkpoint'])

@@ -9,7 +9,11 @@ says that MMPose's own tools would not) and, for ``--launcher pytorch`` on a CPU
 setting up gloo distributed training. A missing config file, a config that does not parse and an
 unknown registered ``type`` (with a close-match suggestion) are reported in one line.
 """
-from eba_prnetcc_mmpose.utils.checked_tools import run_checked_mmpose_tool
+import os.path as osp
+import sys
+
+sys.path.append(osp.dirname(osp.abspath(__file__)))  # tools/, for eba_tools
+from eba_tools.checked_tools import run_checked_mmpose_tool  # noqa: E402
 
 if __name__ == '__main__':
     run_checked_mmpose_tool('train.py', file_args=['config'])

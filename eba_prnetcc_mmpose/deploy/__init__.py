@@ -8,10 +8,9 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    'SimCCExportWrapper': 'onnx_export', 'decode_simcc': 'onnx_export',
-    'export_onnx': 'onnx_export', 'export_openvino': 'onnx_export',
+    'export_onnx': 'onnx_export', 'export_model': 'onnx_export', 'export_openvino': 'onnx_export',
     'onnx_parity': 'onnx_export', 'deploy_meta': 'onnx_export',
-    'OneExpMish': 'mish', 'replace_mish': 'mish',
+    'OneExpMish': 'one_exp_mish', 'replace_mish': 'one_exp_mish',
     'PosePredictor': 'predictor', 'PoseResult': 'predictor', 'draw_poses': 'predictor',
     'InferenceSession': 'runtime', 'DeployError': 'runtime', 'cpu_bf16_support': 'runtime',
 }

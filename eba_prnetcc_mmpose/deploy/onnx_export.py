@@ -20,12 +20,9 @@ from torch import nn
 
 from ..utils.model_build import (ConfigLike, RawForward, build_model, model_input_size,
                                  preprocess_info)
-from .mish import replace_mish
+from .one_exp_mish import replace_mish
 from .predictor import META_VERSION, meta_path
 from .runtime import InferenceSession
-
-#: Kept for existing callers: the export wrapper is the shared :class:`RawForward`.
-SimCCExportWrapper = RawForward
 
 
 def _pipeline_setting(cfg: Config, transform: str, key: str, default: Any) -> Any:
@@ -89,7 +86,7 @@ def export_onnx(config: ConfigLike, out_file: str, checkpoint: Optional[str] = N
             any head's raw output (``output_0``, ...), e.g. to time heatmap models.
         openvino_ir (bool): Also write OpenVINO IR (fp32 weights). Defaults to False.
         one_exp_mish (bool): Write Mish in the ONNX file as ``x n / (n + 2)``,
-            ``n = e^x (e^x + 2)`` (:mod:`.mish`; faster in ONNX Runtime) instead of
+            ``n = e^x (e^x + 2)`` (:mod:`.one_exp_mish`; faster in ONNX Runtime) instead of
             Softplus-Tanh-Mul. The OpenVINO IR keeps the standard form, which OpenVINO fuses.
             Defaults to False.
         cfg_options (dict, optional): Overrides merged into the config.
@@ -197,11 +194,4 @@ def onnx_parity(onnx_file: str, model: nn.Module, inputs: torch.Tensor,
                 max_abs_diff_y=float(np.abs(rt_y - pt_y.numpy()).max()),
                 max_abs_logit=float(max(np.abs(pt_x.numpy()).max(), np.abs(pt_y.numpy()).max())),
                 outputs=(rt_x, rt_y))
-
-
-def decode_simcc(simcc_x: np.ndarray, simcc_y: np.ndarray, codec_cfg: Dict):
-    """Decode (exported) SimCC logits to keypoints in model-input pixels with MMPose's codec."""
-    from mmpose.registry import KEYPOINT_CODECS
-    codec = KEYPOINT_CODECS.build(codec_cfg)
-    return codec.decode(simcc_x, simcc_y)
 

@@ -7,9 +7,8 @@ arithmetic (x86 AVX512_BF16 or AMX), through OpenVINO's ``INFERENCE_PRECISION_HI
 Runtime's CPU provider has no bf16 convolution kernels, so ``bf16`` there is refused with a
 message rather than silently run in fp32.
 """
-import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
 import numpy as np
 
@@ -144,21 +143,3 @@ class InferenceSession:
         """``backend precision (file)`` for logs."""
         return f'{self.backend} {self.precision} ({osp.basename(self.model_path)})'
 
-
-def runtime_versions(backends: Sequence[str] = BACKENDS) -> Dict[str, str]:
-    """Installed versions of the runtimes (absent ones omitted)."""
-    out = {}
-    for name in backends:
-        try:
-            out[name] = __import__(name).__version__
-        except ImportError:
-            pass
-    return out
-
-
-def default_threads() -> int:
-    """Cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1

@@ -17,10 +17,11 @@ import sys
 
 import torch
 
-from eba_prnetcc_mmpose.analysis.ablation import (QUICK_BUDGET, VARIANT_BY_KEY, Budget,
-                                                  load_results, run_study, write_report)
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/, for eba_tools
+from eba_tools import REPO  # noqa: E402
+from eba_tools.ablation_report import write_report  # noqa: E402
+from eba_tools.ablation_study import (QUICK_BUDGET, VARIANT_BY_KEY, Budget,  # noqa: E402
+                                      load_results, run_study)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -30,24 +30,22 @@ import torch
 from tqdm import tqdm
 
 import eba_prnetcc_mmpose  # noqa: F401  (registers the plugin)
-from eba_prnetcc_mmpose.analysis import count_model
-from eba_prnetcc_mmpose.analysis.benchmark import (bench_attention_overhead, bench_eager,
-                                                   bench_train_step, machine_info,
-                                                   matmul_throughput, time_runs)
-from eba_prnetcc_mmpose.cli import run_tool
 from eba_prnetcc_mmpose.deploy.onnx_export import export_model
 from eba_prnetcc_mmpose.deploy.runtime import InferenceSession, cpu_bf16_support
-from eba_prnetcc_mmpose.paper import PAPER_ROWS, ZOO_CONFIGS
 from eba_prnetcc_mmpose.utils.model_build import (RawForward, build_model, model_input_size,
                                                   resolve_config, short_config_name)
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEMO = osp.join(REPO, 'configs', 'demo', 'simcc_eba-res18-mlp_1xb16-30e_synthcoco-128x96.py')
-RUNTIMES = ('eager', 'onnxruntime', 'openvino-fp32', 'openvino-bf16')
-MISH_RUNTIME = 'onnxruntime-1exp-mish'
-RUNTIME_LABELS = {'eager': 'PyTorch eager', 'onnxruntime': 'ONNX Runtime',
-                  'openvino-fp32': 'OpenVINO fp32', 'openvino-bf16': 'OpenVINO bf16',
-                  MISH_RUNTIME: 'ONNX Runtime, one-exp Mish'}
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/, for eba_tools
+from eba_tools import DEMO_CONFIG, REPO  # noqa: E402
+from eba_tools.bench_report import (MISH_RUNTIME, RUNTIMES, render_markdown,  # noqa: E402
+                                    render_plot)
+from eba_tools.bench_timing import (bench_attention_overhead, bench_eager,  # noqa: E402
+                                    bench_train_step, matmul_throughput, time_runs)
+from eba_tools.cli import run_tool  # noqa: E402
+from eba_tools.complexity import count_model  # noqa: E402
+from eba_tools.machine import machine_info  # noqa: E402
+from eba_tools.paper import PAPER_ROWS, ZOO_CONFIGS  # noqa: E402
+
 SIMCC_R50 = 'SimCC R50'
 
 
@@ -62,7 +60,7 @@ def model_list(quick: bool) -> List[Dict]:
     """Models to measure: name, config, cfg_options, reference flag (SimCC-R50 per size)."""
     zoo = {n: 'mmpose::' + rel for n, rel in ZOO_CONFIGS.items()}
     if quick:
-        return [dict(name='EBA demo 128x96', config=DEMO),
+        return [dict(name='EBA demo 128x96', config=DEMO_CONFIG),
                 dict(name=f'{SIMCC_R50} 128x96', config=zoo['SimCC R50 256x192'],
                      cfg_options=simcc_r50_at(96, 128), reference=True)]
     rows = [dict(name=r['name'].replace('EBA-PRNetCC', 'EBA'), config=r['config'])
@@ -252,13 +250,14 @@ def run(args) -> Results:
                                                    'compile_modules')
         for variant in variants:
             if res.get('train_step', variant) is None:
-                print(f'training step ({osp.basename(DEMO)}, batch {args.train_batch}, '
+                print(f'training step ({osp.basename(DEMO_CONFIG)}, batch {args.train_batch}, '
                       f'{variant})')
-                r = bench_train_step(DEMO, args.train_batch, args.train_steps, 1, args.device,
+                r = bench_train_step(DEMO_CONFIG, args.train_batch, args.train_steps, 1,
+                                     args.device,
                                      channels_last=variant == 'channels_last',
                                      compile={'compile': 'train_step',
                                               'compile_modules': 'modules'}.get(variant, False))
-                r['config'] = osp.relpath(DEMO, REPO)
+                r['config'] = osp.relpath(DEMO_CONFIG, REPO)
                 res.put(r, 'train_step', variant)
     if res.get('matmul_end') is None:
         res.put({d: matmul_throughput(getattr(torch, {'fp32': 'float32', 'bf16': 'bfloat16'}[d]),
@@ -267,256 +266,6 @@ def run(args) -> Results:
     res.data['finished'] = time.strftime('%Y-%m-%d %H:%M:%S')
     res.save()
     return res
-
-
-# ----------------------------------------------------------------------------- rendering
-
-
-def _cell(row: Dict, rt: str, b: str) -> Optional[Dict]:
-    c = row.get('runs', {}).get(rt, {}).get(b)
-    return c if c and 'median_ms' in c else None
-
-
-def _reference(rows: List[Dict], row: Dict) -> Optional[Dict]:
-    return next((r for r in rows if r.get('reference') and r['input_hw'] == row['input_hw']),
-                None)
-
-
-def time_ratio(rows: List[Dict], row: Dict, rt: str, b: str) -> Optional[float]:
-    """Model time / SimCC-R50 time at the same input size, same runtime and batch."""
-    ref = _reference(rows, row)
-    ref_rt = 'onnxruntime' if rt == MISH_RUNTIME else rt  # references have no Mish
-    a, r = _cell(row, rt, b), _cell(ref, ref_rt, b) if ref else None
-    return a['median_ms'] / r['median_ms'] if a and r else None
-
-
-def best(row: Dict, b: str, runtimes=RUNTIMES + (MISH_RUNTIME, )):
-    cells = [(c['median_ms'], rt) for rt in runtimes if (c := _cell(row, rt, b))]
-    return min(cells) if cells else (None, None)
-
-
-def goals(rows: List[Dict], b: str = '1') -> List[str]:
-    """The issue's goals, checked on the measured numbers (same run)."""
-    by = {r['name']: r for r in rows}
-    out = []
-    eba, ref = by.get('EBA R34 MLP 384x288'), by.get('SimCC R50 384x288')
-    if eba and ref:
-        (te, rte), (tr, rtr) = best(eba, b), best(ref, b)
-        if te and tr:
-            mac = eba['GMACs'] / ref['GMACs']
-            out.append(f'EBA-R34-384 best ({RUNTIME_LABELS[rte]}, {te:.1f} ms) / SimCC-R50-384 '
-                       f'best ({RUNTIME_LABELS[rtr]}, {tr:.1f} ms) = **{te / tr:.2f}** '
-                       f'(goal <= MAC ratio {mac:.2f}): '
-                       + ('met' if te / tr <= mac else 'missed'))
-        ort, f32, bf = (_cell(eba, rt, b) for rt in ('onnxruntime', 'openvino-fp32',
-                                                     'openvino-bf16'))
-        if ort and f32:
-            s = ort['median_ms'] / f32['median_ms']
-            out.append(f'EBA-R34-384 OpenVINO fp32 vs ONNX Runtime: **{s:.2f}x** faster '
-                       f'(goal >= 1.5x): ' + ('met' if s >= 1.5 else 'missed'))
-        if f32 and bf:
-            s = f32['median_ms'] / bf['median_ms']
-            out.append(f'EBA-R34-384 OpenVINO bf16 vs fp32: **{s:.2f}x** faster (goal >= 1.7x): '
-                       + ('met' if s >= 1.7 else 'missed'))
-    for row in rows:
-        if not row['name'].startswith('EBA') or not _reference(rows, row):
-            continue
-        ref = _reference(rows, row)
-        mac = row['GMACs'] / ref['GMACs']
-        bad = [(rt, t) for rt in RUNTIMES + (MISH_RUNTIME, )
-               if (t := time_ratio(rows, row, rt, b)) is not None and t > mac * 1.1]
-        out.append(f"{row['name']} vs {ref['name']} (MAC ratio {mac:.2f}, allowed time ratio "
-                   f'{mac * 1.1:.2f}): ' + ('met in every runtime' if not bad else 'missed in '
-                   + ', '.join(f'{RUNTIME_LABELS[rt]} ({t:.2f})' for rt, t in bad)))
-    return out
-
-
-def render_markdown(res: Dict, plot: Optional[str] = None) -> str:
-    """docs/benchmarks.md from a results JSON (nothing typed by hand)."""
-    m, s = res['machine'], res['settings']
-    rows = list(res['models'].values())
-    b1, bn = (str(b) for b in s['batches'])
-    dev = m.get('gpu') or f"{m['cpu']} ({m['cpu_count']} cores, {m['torch_threads']} threads)"
-    mm, mm_end = res.get('matmul', {}), res.get('matmul_end', {})
-    lines = [
-        '# Benchmarks (measured)', '',
-        '<!-- generated by tools/analysis/benchmark.py from the JSON named at the end; do not '
-        'edit -->', '',
-        f"Measured {res['started']} to {res.get('finished', res.get('updated', '?'))} on "
-        f"**{dev}** (flags: {', '.join(m.get('cpu_flags', [])) or '–'}), {m['platform']}, "
-        f"Python {m['python']}, torch {m['torch']}, onnxruntime {m.get('onnxruntime', '–')}, "
-        f"openvino {m.get('openvino', '–')}; device `{m['device']}`. Load average at start "
-        f"{m.get('load_avg_start', ['?'])[0]}, at the last measurement "
-        f"{m.get('load_avg_last', ['?'])[0]} (other work on the machine inflates and spreads "
-        'the times).', '',
-        f"Random weights (Kaiming init, so outputs depend on the input) and inputs at each "
-        f"model's own input size, backbone + head only "
-        f"(no pre/post-processing). Batch {b1}: {s['warmup']} warm-up + {s['repeats']} timed "
-        f"runs; batch {bn}: {s['warmup_large']} + {s['repeats_large']} (fewer, to keep the "
-        'run within its time budget). Median ms (± inter-quartile range). '
-        '**t/t_ref** = model time / SimCC-R50 time *at the same input size* in the same runtime '
-        '(<1: faster); **MAC/ref** = the same ratio of multiply-accumulates, what the time '
-        'ratio would be if both models ran at the same GMAC/s. MACs: MMEngine counter, all '
-        'layers. SimCC-R50 256x256 is MMPose\'s 256x192 config rebuilt at 256x256 (the zoo has '
-        'no such model) so the 256x256 rows have a same-size reference.', '']
-    if mm:
-        lines += ['## Machine arithmetic throughput (same run)', '',
-                  '| matmul (2 threads as the models) | start GMAC/s | end GMAC/s |',
-                  '|---|---|---|']
-        for d in ('fp32', 'bf16'):
-            lines.append(f"| {mm[d]['n']}x{mm[d]['n']} {d} | {mm[d]['GMAC_per_s']:.1f} | "
-                         f"{mm_end.get(d, {}).get('GMAC_per_s', float('nan')):.1f} |")
-        lines += ['', '1 MAC = 2 FLOP. A model\'s achieved GMAC/s (below) can exceed the matmul '
-                  'figure: fast convolutions (Winograd-style, as OpenVINO uses) do fewer '
-                  'multiplications than the MACs they are credited with.', '']
-    for b, what in ((b1, 'latency'), (bn, 'throughput')):
-        lines += [f'## Batch {b} ({what})', '',
-                  '| model | input | params M | GMACs | MAC/ref | '
-                  + ' | '.join(f'{RUNTIME_LABELS[rt]} {"ms" if b == b1 else "img/s"} | t/t_ref'
-                               for rt in RUNTIMES) + ' |',
-                  '|' + '---|' * (5 + 2 * len(RUNTIMES))]
-        for r in rows:
-            ref = _reference(rows, r)
-            cells = []
-            for rt in RUNTIMES:
-                c = _cell(r, rt, b)
-                raw = r.get('runs', {}).get(rt, {}).get(b) or {}
-                if c is None:
-                    cells += ['skipped' if 'skipped' in raw else '–', '–']
-                    continue
-                t = time_ratio(rows, r, rt, b)
-                v = (f"{c['median_ms']:.1f} ± {c['iqr_ms']:.1f}" if b == b1
-                     else f"{c['images_per_s']:.1f}")
-                cells += [v, f'{t:.2f}' if t else '–']
-            mac = f"{r['GMACs'] / ref['GMACs']:.2f}" if ref else '–'
-            lines.append(f"| {r['name']} | {r['input_hw'][0]}x{r['input_hw'][1]} | "
-                         f"{r['params_M']:.1f} | {r['GMACs']:.2f} | {mac} | "
-                         + ' | '.join(cells) + ' |')
-        lines.append('')
-    if mm:
-        lines += [f'## Achieved GMAC/s at batch {bn} (and % of the matmul figure of that '
-                  'precision)', '',
-                  '| model | ' + ' | '.join(RUNTIME_LABELS[rt] for rt in RUNTIMES) + ' |',
-                  '|' + '---|' * (1 + len(RUNTIMES))]
-        for r in rows:
-            cells = []
-            for rt in RUNTIMES:
-                c = _cell(r, rt, bn)
-                ceiling = mm['bf16' if rt.endswith('bf16') else 'fp32']['GMAC_per_s']
-                cells.append(f"{c['GMAC_per_s']:.0f} ({100 * c['GMAC_per_s'] / ceiling:.0f} %)"
-                             if c else '–')
-            lines.append(f"| {r['name']} | " + ' | '.join(cells) + ' |')
-        lines.append('')
-    lines += ['## Goals (issue 10), checked on these numbers at batch 1', '']
-    lines += [f'- {g}' for g in goals(rows, b1)] or ['- (not enough rows measured)']
-    mish_rows = [r for r in rows if _cell(r, MISH_RUNTIME, b1)]
-    if mish_rows:
-        lines += ['', '## Mish in ONNX Runtime: Softplus-Tanh-Mul vs one-exp export', '',
-                  'One-exp export: `x * n / (n + 2)`, `n = e^x (e^x + 2)`, exponent clamped at '
-                  '20 (eba_prnetcc_mmpose/deploy/mish.py); `tools/deployment/export_onnx.py` '
-                  'writes it by default (`--standard-mish` for Softplus-Tanh-Mul) because it '
-                  'measured faster in A/B probes (docs/deploy.md); keep that default only while '
-                  'the speed-up below stays > 1. Logit differences are absolute, largest logit '
-                  'in brackets.', '',
-                  f'| model | ORT b{b1} ms | one-exp b{b1} ms | speed-up | ORT b{bn} img/s | '
-                  f'one-exp b{bn} img/s | max abs logit diff vs eager (one-exp / standard) |',
-                  '|---|---|---|---|---|---|---|']
-        for r in mish_rows:
-            o1, e1 = _cell(r, 'onnxruntime', b1), _cell(r, MISH_RUNTIME, b1)
-            on, en = _cell(r, 'onnxruntime', bn), _cell(r, MISH_RUNTIME, bn)
-            d = r.get('logit_diff', {})
-            lines.append(
-                f"| {r['name']} | {o1['median_ms']:.1f} | {e1['median_ms']:.1f} | "
-                f"{o1['median_ms'] / e1['median_ms']:.2f}x | "
-                f"{on['images_per_s']:.1f} | {en['images_per_s']:.1f} | " if o1 and on and en
-                else f"| {r['name']} | – | – | – | – | – | ")
-            lines[-1] += (f"{d.get(MISH_RUNTIME, {}).get('max_abs_diff', float('nan')):.1e} / "
-                          f"{d.get('onnxruntime', {}).get('max_abs_diff', float('nan')):.1e} "
-                          f"({d.get('onnxruntime', {}).get('max_abs_output', float('nan')):.3g})"
-                          ' |')
-    lines += ['', '## Exported models reproduce eager', '',
-              'Max abs difference of the outputs (logits or heatmaps) from eager PyTorch on a '
-              'random batch of two, relative to the largest output magnitude (in brackets); '
-              'fp32 should be ~1e-6, bf16 ~1e-2 (8 significant bits):', '',
-              '| model | ' + ' | '.join(RUNTIME_LABELS[rt] for rt in RUNTIMES[1:]) + ' |',
-              '|' + '---|' * len(RUNTIMES)]
-    for r in rows:
-        d = r.get('logit_diff', {})
-        lines.append(f"| {r['name']} | " + ' | '.join(
-            f"{d[rt]['max_abs_diff'] / d[rt]['max_abs_output']:.1e} "
-            f"({d[rt]['max_abs_output']:.3g})" if rt in d else '–'
-            for rt in RUNTIMES[1:]) + ' |')
-    a = res.get('attention_overhead')
-    if a:
-        lines += [
-            '', '## Bridge attention overhead (eager)', '',
-            f"Backbone only, {a['input_hw'][0]}x{a['input_hw'][1]}, batch {a['batch']}:", '',
-            '| backbone | ms | × ResNet time | params M |', '|---|---|---|---|',
-            f"| MMPose ResNet-{a['depth']} (ReLU) | {a['resnet']['median_ms']:.1f} | 1.000 | "
-            f"{a['resnet']['params_M']:.2f} |",
-            f"| EBA-ResNet-{a['depth']}, ReLU trunk (bridge attention alone) | "
-            f"{a['eba_resnet_relu']['median_ms']:.1f} | {a['time_ratio_attention_only']:.3f} | "
-            f"{a['eba_resnet_relu']['params_M']:.2f} |",
-            f"| EBA-ResNet-{a['depth']}, Mish trunk (paper) | {a['eba_resnet']['median_ms']:.1f}"
-            f" | {a['time_ratio']:.3f} | {a['eba_resnet']['params_M']:.2f} |"]
-    t = res.get('train_step') or {}
-    if t.get('plain'):
-        p = t['plain']
-        lines += ['', '## Training step (CPU)', '',
-                  f"`{p['config']}`, batch {p['batch']}: MMEngine `train_step` (preprocessor, "
-                  'forward, loss, backward, Adam step) on random data, loading excluded. '
-                  '`compile` = `torch.compile(model.train_step)` as MMEngine\'s '
-                  '`compile=True`; `compile_modules` = backbone and head compiled '
-                  '(`nn.Module.compile`); first call (compilation) timed separately. Adopted '
-                  'for the main job only if >= 1.2x faster than plain.', '',
-                  '| variant | ms / step | images/s | × plain | compile s |',
-                  '|---|---|---|---|---|']
-        for k, v in t.items():
-            if 'error' in v:
-                lines.append(f"| {k} | fails: {v['error'][:160]} | – | – | – |")
-                continue
-            lines.append(f"| {k} | {v['median_ms']:.0f} ± {v['iqr_ms']:.0f} | "
-                         f"{v['images_per_s']:.1f} | {p['median_ms'] / v['median_ms']:.2f} | "
-                         f"{v['compile_s']:.0f} |" if v.get('compile_s') else
-                         f"| {k} | {v['median_ms']:.0f} ± {v['iqr_ms']:.0f} | "
-                         f"{v['images_per_s']:.1f} | {p['median_ms'] / v['median_ms']:.2f} | – |")
-    if m['device'] == 'cpu':
-        lines += ['', '## GPU', '', 'Not measured: this run had no GPU. The CUDA code paths '
-                  '(`--device cuda`, `--amp`, ONNX Runtime\'s CUDA provider) are kept but no '
-                  'GPU number in this project has been measured.']
-    if plot:
-        lines += ['', f'![latency vs MACs per runtime]({osp.basename(plot)})']
-    lines += ['', f"Source: `{res.get('source', '(not saved)')}`.", '']
-    return '\n'.join(lines)
-
-
-def render_plot(res: Dict, out: str) -> None:
-    """Latency (batch 1) against GMACs, one panel per runtime; EBA rows filled."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    rows = list(res['models'].values())
-    b1 = str(res['settings']['batches'][0])
-    fig, axes = plt.subplots(1, len(RUNTIMES), figsize=(4 * len(RUNTIMES), 3.8), sharey=True)
-    for ax, rt in zip(axes, RUNTIMES):
-        for r in rows:
-            c = _cell(r, rt, b1)
-            if not c:
-                continue
-            eba = r['name'].startswith('EBA')
-            ax.scatter(r['GMACs'], c['median_ms'], marker='o' if eba else 's',
-                       color='tab:red' if eba else 'tab:blue', alpha=0.8)
-            ax.annotate(r['name'].replace('MLP ', ''), (r['GMACs'], c['median_ms']),
-                        fontsize=6, xytext=(3, 2), textcoords='offset points')
-        ax.set_title(RUNTIME_LABELS[rt])
-        ax.set_xlabel('GMACs (MMEngine counter)')
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel(f'batch {b1} latency, ms (median)')
-    fig.suptitle('Latency vs MACs (red: EBA-PRNetCC, blue: MMPose zoo)', fontsize=10)
-    fig.tight_layout()
-    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,17 +9,18 @@ import argparse
 import json
 import os
 import os.path as osp
-import platform
-import statistics
+import sys
 
-import eba_prnetcc_mmpose  # noqa: F401
-from eba_prnetcc_mmpose.apis import run_demo
+import eba_prnetcc_mmpose  # noqa: F401  (registers the plugin)
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEMO = osp.join(REPO, 'configs', 'demo', 'simcc_eba-res18-mlp_1xb16-30e_synthcoco-128x96.py')
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/, for eba_tools
+from eba_tools import DEMO_CONFIG, REPO  # noqa: E402
+from eba_tools.demo_job import run_demo  # noqa: E402
+from eba_tools.machine import machine_info  # noqa: E402
+from eba_tools.stats import mean_std  # noqa: E402
 
 
-def main():
+def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
@@ -31,21 +32,21 @@ def main():
                    help='one sub-folder per seed')
     p.add_argument('--out', default=osp.join(REPO, 'benchmarks', 'demo_spread.json'),
                    help='JSON with the per-seed metrics and their spread')
-    args = p.parse_args()
+    args = p.parse_args(argv)
     runs = []
     for seed in args.seeds:
-        s = run_demo(DEMO, osp.join(args.work_dir, f'seed{seed}'), args.data_root, args.epochs,
-                     num_vis=0, seed=seed)
+        s = run_demo(DEMO_CONFIG, osp.join(args.work_dir, f'seed{seed}'), args.data_root,
+                     args.epochs, num_vis=0, seed=seed)
         runs.append(dict(seed=seed, train_time_s=s['train_time_s'], epochs=s['epochs'],
                          **{k: s['metrics'][k] for k in ('coco/AP', 'coco/AP .5', 'coco/AR')},
                          baseline_AP=s['baseline']['coco/AP']))
         print(f"seed {seed}: AP {runs[-1]['coco/AP']:.3f}  AP50 {runs[-1]['coco/AP .5']:.3f}  "
               f"AR {runs[-1]['coco/AR']:.3f}  ({s['train_time_s']:.0f} s)")
     aps = [r['coco/AP'] for r in runs]
-    summary = dict(config=osp.relpath(DEMO, REPO), machine=f'{platform.processor() or "cpu"}, '
-                   f'{os.cpu_count()} cores', runs=runs, AP_mean=statistics.mean(aps),
-                   AP_std=statistics.stdev(aps) if len(aps) > 1 else 0.0,
-                   AP_min=min(aps), AP_max=max(aps), baseline_AP=runs[0]['baseline_AP'])
+    ap_mean, ap_std = mean_std(aps)
+    summary = dict(config=osp.relpath(DEMO_CONFIG, REPO), machine=machine_info('cpu'),
+                   runs=runs, AP_mean=ap_mean, AP_std=ap_std, AP_min=min(aps), AP_max=max(aps),
+                   baseline_AP=runs[0]['baseline_AP'])
     print(f"AP {summary['AP_mean']:.3f} ± {summary['AP_std']:.3f} (std over {len(aps)} seeds, "
           f"min {summary['AP_min']:.3f}, max {summary['AP_max']:.3f}); mean-pose baseline "
           f"{summary['baseline_AP']:.3f}")

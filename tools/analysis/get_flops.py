@@ -16,47 +16,13 @@ import os
 import os.path as osp
 import sys
 
-from tqdm import tqdm
-
 import eba_prnetcc_mmpose  # noqa: F401  (registers the plugin)
-from eba_prnetcc_mmpose.analysis import count_model, measure_complexity
-from eba_prnetcc_mmpose.paper import PAPER_ROWS, ZOO_CONFIGS
-from eba_prnetcc_mmpose.cli import run_tool
-from eba_prnetcc_mmpose.utils.model_build import (build_model, resolve_config,
-                                                  short_config_name)
+from eba_prnetcc_mmpose.utils.model_build import build_model, resolve_config
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def paper_table() -> list:
-    """Measure every paper row and the zoo models; return rows with reported and measured."""
-    jobs = [(r['name'], osp.join(REPO, r['config']), r) for r in PAPER_ROWS]
-    jobs += [(f'{name} (MMPose zoo)', resolve_config('mmpose::' + rel), {})
-             for name, rel in ZOO_CONFIGS.items()]
-    rows = []
-    for name, config, reported in tqdm(jobs, desc='counting', file=sys.stdout):
-        m = measure_complexity(config)
-        rows.append(dict(name=name, config=short_config_name(config, REPO),
-                         input='{}x{}'.format(m['input_size'][1], m['input_size'][0]),
-                         params_M=m['params'] / 1e6, GFLOPs=m['flops'] / 1e9,
-                         GFLOPs_no_deconv=m['flops_no_deconv'] / 1e9,
-                         reported_params_M=reported.get('params_M'),
-                         reported_GFLOPs=reported.get('GFLOPs')))
-    return rows
-
-
-def format_table(rows: list) -> str:
-    """Markdown table of :func:`paper_table` rows."""
-    head = ('| model | input (HxW) | params M (measured) | params M (reported) | diff | '
-            'GFLOPs (measured, all layers) | GFLOPs (measured, no deconv) | GFLOPs (reported) |')
-    lines = [head, '|' + '---|' * 8]
-    for r in rows:
-        rep_p = r['reported_params_M']
-        diff = f"{100 * (r['params_M'] - rep_p) / rep_p:+.1f} %" if rep_p else ''
-        lines.append(
-            f"| {r['name']} | {r['input']} | {r['params_M']:.2f} | {rep_p or ''} | {diff} | "
-            f"{r['GFLOPs']:.2f} | {r['GFLOPs_no_deconv']:.2f} | {r['reported_GFLOPs'] or ''} |")
-    return '\n'.join(lines)
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/, for eba_tools
+from eba_tools.cli import run_tool  # noqa: E402
+from eba_tools.complexity import count_model  # noqa: E402
+from eba_tools.paper import paper_table, paper_table_markdown  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,7 +63,7 @@ def main(args: argparse.Namespace) -> None:
         rows = paper_table()
         print('\nMeasured with MMEngine\'s complexity counter (1 MAC = 1 FLOP), batch 1; '
               '"reported" = the paper\'s Tables 2-3.\n')
-        print(format_table(rows))
+        print(paper_table_markdown(rows))
         results.extend(rows)
         if args.markdown:
             with open(args.markdown, 'w') as f:
@@ -106,7 +72,7 @@ def main(args: argparse.Namespace) -> None:
                         '-->\n\nMMEngine\'s complexity counter (1 MAC = 1 FLOP), batch 1, random '
                         'weights, each model at its own input size. "reported" = the paper\'s '
                         'Tables 2-3. docs/paper_to_code.md explains the two FLOP columns.\n\n'
-                        + format_table(rows) + '\n')
+                        + paper_table_markdown(rows) + '\n')
             print(f'wrote {args.markdown}')
     if args.json:
         os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)

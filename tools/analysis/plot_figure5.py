@@ -10,16 +10,15 @@ FLOPs: MMEngine's counter, all layers, 1 MAC = 1 FLOP.
 import argparse
 import json
 import os.path as osp
+import sys
 
-import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-
-from eba_prnetcc_mmpose.paper import (PAPER_BASELINES, PAPER_ROWS, ZOO_CONFIGS,  # noqa: E402
-                                      zoo_metrics)
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/, for eba_tools
+from eba_tools import REPO  # noqa: E402
+from eba_tools.paper import (PAPER_BASELINES, PAPER_ROWS, ZOO_CONFIGS, paper_table,  # noqa: E402
+                             zoo_metrics)
 
 
 def measured_rows(complexity_json=None):
@@ -28,15 +27,14 @@ def measured_rows(complexity_json=None):
         with open(complexity_json) as f:
             rows = [r for r in json.load(f) if 'name' in r]
     else:
-        import sys
-        sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-        from get_flops import paper_table
+        import eba_prnetcc_mmpose  # noqa: F401  (registers the plugin, for counting)
         rows = paper_table()
     return {r['name']: (r['params_M'], r['GFLOPs']) for r in rows}
 
 
 def plot(measured, out):
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    fig = Figure(figsize=(8, 5.5))
+    ax = fig.subplots()
     size = 12.0  # marker area per M params
 
     for r in PAPER_ROWS:
@@ -62,15 +60,16 @@ def plot(measured, out):
         ax.scatter(flops, ap, s=size * params, color='tab:blue', alpha=0.6)
         ax.annotate(name, (flops, ap), textcoords='offset points', xytext=(8, -3), fontsize=7,
                     color='tab:blue')
+    def marker(label: str, **style) -> Line2D:
+        return Line2D([], [], marker='o', linestyle='', markersize=14, label=label, **style)
+
     handles = [
-        plt.scatter([], [], facecolors='none', edgecolors='tab:red', s=200,
-                    label='EBA-PRNetCC, paper-reported GFLOPs/params'),
-        plt.scatter([], [], color='tab:red', alpha=0.6, s=200,
-                    label='EBA-PRNetCC, measured GFLOPs/params (AP reported)'),
-        plt.scatter([], [], facecolors='none', edgecolors='tab:gray', s=200,
-                    label='baselines as the paper reports them'),
-        plt.scatter([], [], color='tab:blue', alpha=0.6, s=200,
-                    label='MMPose zoo, measured GFLOPs/params, zoo AP'),
+        marker('EBA-PRNetCC, paper-reported GFLOPs/params', markerfacecolor='none',
+               markeredgecolor='tab:red', markeredgewidth=1.5),
+        marker('EBA-PRNetCC, measured GFLOPs/params (AP reported)', color='tab:red', alpha=0.6),
+        marker('baselines as the paper reports them', markerfacecolor='none',
+               markeredgecolor='tab:gray', markeredgewidth=1.5),
+        marker('MMPose zoo, measured GFLOPs/params, zoo AP', color='tab:blue', alpha=0.6),
     ]
     ax.legend(handles=handles, fontsize=7, loc='upper right',
               bbox_to_anchor=(1.0, 0.72), labelspacing=1.2)
@@ -84,12 +83,12 @@ def plot(measured, out):
     print(f'wrote {out}')
 
 
-def main():
+def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--out', default=osp.join(REPO, 'docs', 'figure5.png'), help='PNG to write')
     p.add_argument('--complexity', help='JSON from get_flops.py --paper-table --json')
-    args = p.parse_args()
+    args = p.parse_args(argv)
     plot(measured_rows(args.complexity), args.out)
 
 

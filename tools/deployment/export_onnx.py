@@ -10,14 +10,18 @@ take images normalised as MMPose's ``PoseDataPreprocessor`` does; the input size
 built model takes. Run them with tools/deployment/predict.py.
 """
 import argparse
+import os.path as osp
+import sys
 
 import torch
 
 import eba_prnetcc_mmpose  # noqa: F401  (registers the plugin)
 from eba_prnetcc_mmpose.deploy.onnx_export import export_onnx, onnx_parity
 from eba_prnetcc_mmpose.deploy.runtime import cpu_bf16_support
-from eba_prnetcc_mmpose.cli import run_tool
 from eba_prnetcc_mmpose.utils.model_build import resolve_config
+
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/, for eba_tools
+from eba_tools.cli import run_tool  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,8 +20,9 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import cv2
 import numpy as np
 
-IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
-VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm')
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/, for eba_tools
+from eba_tools.cli import run_tool  # noqa: E402  (standard library only)
+from eba_tools.media import IMAGE_EXTS, VIDEO_EXTS, expand_inputs, media_kind  # noqa: E402
 
 
 def progress(total: Optional[int], desc: str):
@@ -36,23 +37,18 @@ def progress(total: Optional[int], desc: str):
         return _Bar()
 
 
-def collect_inputs(paths: List[str]) -> List[Tuple[str, str]]:
-    """``(kind, path)`` for every image/video given directly or inside a given folder."""
+def inputs_with_kind(paths: List[str]) -> List[Tuple[str, str]]:
+    """``(kind, path)`` for every image/video given directly or inside a given folder; a
+    missing file or one of another type is an error."""
     found = []
-    for path in paths:
-        if osp.isdir(path):
-            for name in sorted(os.listdir(path)):
-                if name.lower().endswith(IMAGE_EXTS + VIDEO_EXTS):
-                    found += collect_inputs([osp.join(path, name)])
-        elif not osp.isfile(path):
+    for path in expand_inputs(paths):
+        if not osp.isfile(path):
             raise FileNotFoundError(f'input not found: {path}')
-        elif path.lower().endswith(IMAGE_EXTS):
-            found.append(('image', path))
-        elif path.lower().endswith(VIDEO_EXTS):
-            found.append(('video', path))
-        else:
+        kind = media_kind(path)
+        if kind is None:
             raise ValueError(f'{path}: not an image ({", ".join(IMAGE_EXTS)}) or video '
                              f'({", ".join(VIDEO_EXTS)})')
+        found.append((kind, path))
     if not found:
         raise ValueError('no images or videos found in the inputs')
     return found
@@ -111,7 +107,7 @@ def main(args: argparse.Namespace) -> Dict:
     from eba_prnetcc_mmpose.deploy.predictor import PosePredictor, draw_poses
     if args.batch_size < 1 or (args.threads is not None and args.threads < 1):
         raise ValueError('--batch-size and --threads must be >= 1')
-    inputs = collect_inputs(args.inputs)
+    inputs = inputs_with_kind(args.inputs)
     boxes: Dict[str, list] = {}
     if args.bboxes:
         with open(args.bboxes) as f:
@@ -165,5 +161,4 @@ def main(args: argparse.Namespace) -> Dict:
 
 
 if __name__ == '__main__':
-    from eba_prnetcc_mmpose.cli import run_tool
     run_tool(main, build_parser())

@@ -1,7 +1,7 @@
 """Run MMPose's ``train.py`` / ``test.py`` with one-line errors for the usual mistakes.
 
 ``tools/train.py`` and ``tools/test.py`` are MMPose's own scripts (see
-:func:`~eba_prnetcc_mmpose.utils.run_mmpose_tool`). Before handing over, this module parses the
+:func:`.launch.run_mmpose_tool`). Before handing over, this module parses the
 arguments with the script's own ``parse_args`` (so ``--help`` and every argument are MMPose's),
 then turns a missing config or checkpoint, an unreadable config and an unknown registered
 ``type`` into one line on stderr, and warns when the config only works because our tools import

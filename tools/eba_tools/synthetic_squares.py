@@ -11,7 +11,8 @@ from typing import Dict, Tuple
 import cv2
 import numpy as np
 
-from .config_helpers import keypoint_metainfo
+from eba_prnetcc_mmpose.datasets.config_helpers import keypoint_metainfo
+
 from .synthetic import SyntheticKeypointSet, background, generate, is_complete, visibility
 
 SQUARE_KEYPOINT_NAMES = ['top_left', 'top_right', 'bottom_right', 'bottom_left', 'centre']

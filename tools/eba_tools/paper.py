@@ -1,9 +1,15 @@
-"""Numbers *reported* by the paper and the MMPose model zoo: the one place they are typed in.
+"""Numbers *reported* by the paper and the MMPose model zoo: the one place they are typed in,
+and the table that sets what we *measure* beside them.
 
-Tools (complexity table, Figure-5 plot, docs generators) read them from here and print them
-beside what we *measure*; nothing here is measured by this project.
+``tools/analysis/get_flops.py --paper-table`` (docs/complexity.md), ``plot_figure5.py`` and the
+benchmark read them from here.
 """
+import glob
+import os.path as osp
+import sys
 from typing import Dict, List
+
+from . import REPO
 
 #: EBA-PRNetCC rows, COCO val2017, paper Tables 1-4 (AP/AR in %, params in M, GFLOPs as stated).
 #: The R34 256x256 AP is 74.1 in Table 2 and 74.3 in Table 4 (whose row repeats R18-384's
@@ -56,9 +62,6 @@ def zoo_metrics(config: str) -> Dict[str, float]:
     Returns:
         dict: e.g. ``{'AP': 72.1, 'AR': 78.1}``; empty if the metafile has no entry.
     """
-    import glob
-    import os.path as osp
-
     import mmpose
     import yaml
 
@@ -73,3 +76,40 @@ def zoo_metrics(config: str) -> Dict[str, float]:
                         return {k: round(100 * v, 1) for k, v in metrics.items()
                                 if isinstance(v, (int, float))}
     return {}
+
+
+def paper_table() -> List[Dict]:
+    """Measure every paper row and the zoo models (MMEngine's counter, random weights); each
+    row holds the measured and, for the paper's rows, the reported params and GFLOPs."""
+    from tqdm import tqdm
+
+    from eba_prnetcc_mmpose.utils.model_build import resolve_config, short_config_name
+
+    from .complexity import measure_complexity
+    jobs = [(r['name'], osp.join(REPO, r['config']), r) for r in PAPER_ROWS]
+    jobs += [(f'{name} (MMPose zoo)', resolve_config('mmpose::' + rel), {})
+             for name, rel in ZOO_CONFIGS.items()]
+    rows = []
+    for name, config, reported in tqdm(jobs, desc='counting', file=sys.stdout):
+        m = measure_complexity(config)
+        rows.append(dict(name=name, config=short_config_name(config, REPO),
+                         input='{}x{}'.format(m['input_size'][1], m['input_size'][0]),
+                         params_M=m['params'] / 1e6, GFLOPs=m['flops'] / 1e9,
+                         GFLOPs_no_deconv=m['flops_no_deconv'] / 1e9,
+                         reported_params_M=reported.get('params_M'),
+                         reported_GFLOPs=reported.get('GFLOPs')))
+    return rows
+
+
+def paper_table_markdown(rows: List[Dict]) -> str:
+    """Markdown table of :func:`paper_table` rows."""
+    head = ('| model | input (HxW) | params M (measured) | params M (reported) | diff | '
+            'GFLOPs (measured, all layers) | GFLOPs (measured, no deconv) | GFLOPs (reported) |')
+    lines = [head, '|' + '---|' * 8]
+    for r in rows:
+        rep_p = r['reported_params_M']
+        diff = f"{100 * (r['params_M'] - rep_p) / rep_p:+.1f} %" if rep_p else ''
+        lines.append(
+            f"| {r['name']} | {r['input']} | {r['params_M']:.2f} | {rep_p or ''} | {diff} | "
+            f"{r['GFLOPs']:.2f} | {r['GFLOPs_no_deconv']:.2f} | {r['reported_GFLOPs'] or ''} |")
+    return '\n'.join(lines)

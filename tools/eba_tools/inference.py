@@ -28,20 +28,7 @@ from mmengine.logging import print_log
 from mmengine.structures import InstanceData
 from tqdm import tqdm
 
-IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
-VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm')
-
-
-def collect_inputs(inputs: Sequence[str]) -> List[str]:
-    """Expand folders (sorted, images and videos only) and keep files as given."""
-    files = []
-    for item in inputs:
-        if osp.isdir(item):
-            files += sorted(osp.join(item, f) for f in os.listdir(item)
-                            if f.lower().endswith(IMAGE_EXTS + VIDEO_EXTS))
-        else:
-            files.append(item)
-    return files
+from .media import expand_inputs, media_kind
 
 
 def read_box_file(path: str) -> Dict[str, np.ndarray]:
@@ -112,7 +99,7 @@ class BoxFileDetector:
         return dict(predictions=[sample])
 
 
-class PoseDemo:
+class PoseInference:
     """Run a top-down pose model with ``MMPoseInferencer`` over images, folders and videos.
 
     Person boxes come from an MMDetection detector (``det_config`` + ``det_checkpoint``), else a
@@ -124,7 +111,7 @@ class PoseDemo:
         config (str | Config): Pose model config (any MMPose top-down config).
         checkpoint (str, optional): Pose model weights; ``None``: random weights (a warning
             says so).
-        out_dir (str): Output folder. Defaults to ``'work_dirs/pose_demo'``.
+        out_dir (str): Output folder. Defaults to ``'work_dirs/infer'``.
         det_config (str, optional): MMDetection config of the person detector.
         det_checkpoint (str, optional): Its weights (required with ``det_config``).
         det_cat_ids (int | Sequence[int]): Detector categories that are persons.
@@ -146,7 +133,7 @@ class PoseDemo:
     def __init__(self,
                  config,
                  checkpoint: Optional[str] = None,
-                 out_dir: str = 'work_dirs/pose_demo',
+                 out_dir: str = 'work_dirs/infer',
                  det_config: Optional[str] = None,
                  det_checkpoint: Optional[str] = None,
                  det_cat_ids: Union[int, Sequence[int]] = 0,
@@ -195,7 +182,7 @@ class PoseDemo:
         """True for a video; raises ``ValueError`` for an input OpenCV cannot read."""
         if not osp.isfile(path):
             raise FileNotFoundError(f'input not found: {path}')
-        if path.lower().endswith(VIDEO_EXTS):
+        if media_kind(path) == 'video':
             cap = cv2.VideoCapture(path)
             ok = cap.isOpened() and cap.read()[0]
             cap.release()
@@ -257,7 +244,7 @@ class PoseDemo:
             written to ``out_dir/keypoints.json``.
         """
         results, failed = [], []
-        for path in tqdm(collect_inputs(inputs), desc='pose demo', disable=not progress):
+        for path in tqdm(expand_inputs(inputs), desc='inference', disable=not progress):
             try:
                 results.append(self.run_one(path))
             except (OSError, ValueError) as e:

@@ -1,50 +1,21 @@
-"""Timing primitives for benchmarks: eager inference, any callable, matmul throughput, the
+"""Timing primitives of the benchmark: any callable, eager inference, matmul throughput, the
 bridge-attention overhead and a training step (plain, ``channels_last``, ``torch.compile``).
 
 Everything runs in the calling process so that numbers taken together compare. Median and
 inter-quartile range of the timed runs are reported; on CUDA, timing is synchronised and AMP
-is optional. Runtime (ONNX Runtime / OpenVINO) sessions are timed with :func:`time_runs` by the
-caller (``tools/analysis/benchmark.py``), which composes this module with
+is optional. Runtime (ONNX Runtime / OpenVINO) sessions are timed with :func:`time_runs` by
+``tools/analysis/benchmark.py``, which composes this module with
 :mod:`eba_prnetcc_mmpose.deploy`.
 """
-import os
-import platform
 import resource
 import statistics
 import time
-from typing import Callable, Dict, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Tuple, Union
 
 import torch
 from torch import nn
 
-from ..utils.model_build import ConfigLike, build_model, model_input_size
-
-
-def machine_info(device: str) -> Dict:
-    """What the numbers were measured on: CPU model and flags of interest, versions, threads."""
-    cpu, flags = platform.processor() or '', []
-    try:
-        with open('/proc/cpuinfo') as f:
-            lines = f.readlines()
-        cpu = next(line.split(':', 1)[1].strip() for line in lines if 'model name' in line)
-        all_flags = next((line.split(':', 1)[1].split() for line in lines
-                          if line.startswith('flags')), [])
-        flags = [f for f in ('avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_bf16',
-                             'amx_tile') if f in all_flags]
-    except (OSError, StopIteration):
-        pass
-    info = dict(platform=platform.platform(), python=platform.python_version(),
-                torch=torch.__version__, cpu=cpu, cpu_flags=flags, cpu_count=os.cpu_count(),
-                torch_threads=torch.get_num_threads(), device=device,
-                load_avg_start=list(os.getloadavg()))
-    if device.startswith('cuda'):
-        info['gpu'] = torch.cuda.get_device_name(device)
-    for name in ('onnxruntime', 'openvino'):
-        try:
-            info[name] = __import__(name).__version__
-        except ImportError:
-            pass
-    return info
+from eba_prnetcc_mmpose.utils.model_build import ConfigLike, build_model, model_input_size
 
 
 def time_runs(fn: Callable[[], object], warmup: int, repeats: int,
@@ -106,7 +77,7 @@ def bench_attention_overhead(depth: int = 34, hw: Tuple[int, int] = (384, 288),
     """
     from mmpose.models.backbones import ResNet
 
-    from ..models.backbones import EBAResNet
+    from eba_prnetcc_mmpose.models import EBAResNet
     out = dict(depth=depth, input_hw=list(hw), batch=batch)
     nets = (('resnet', ResNet(depth)),
             ('eba_resnet_relu', EBAResNet(depth, act_cfg=dict(type='ReLU', inplace=True))),
@@ -187,17 +158,3 @@ def bench_train_step(config: ConfigLike, batch: int = 32, steps: int = 10, warmu
         r['peak_memory_MB'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         r['peak_memory_kind'] = 'process peak RSS'
     return r
-
-
-def ratio_to_reference(rows: Sequence[Dict], key: Callable[[Dict], Optional[float]],
-                       same: Callable[[Dict], object]) -> Dict[str, Optional[float]]:
-    """``value(row) / value(reference)`` per row name, where the reference is the row flagged
-    ``reference=True`` with the same ``same(row)`` (e.g. the input size); None if either is
-    missing."""
-    refs = {same(r): r for r in rows if r.get('reference')}
-    out = {}
-    for r in rows:
-        ref = refs.get(same(r))
-        a, b = key(r), (key(ref) if ref is not None else None)
-        out[r['name']] = a / b if a is not None and b else None
-    return out

@@ -1,4 +1,5 @@
-"""The main job: synthetic data -> train with MMPose's Runner -> CocoMetric -> drawn predictions."""
+"""The main job (``make demo``, ``tools/run_demo.py``): synthetic data -> train with MMPose's
+Runner -> CocoMetric beside a mean-pose baseline -> predictions drawn by MMPose's visualizer."""
 import json
 import os.path as osp
 import time
@@ -8,10 +9,10 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from ..datasets import dataset_is_complete, generate_synthetic_coco
-from ..datasets.check import check_config_datasets
-from ..evaluation import evaluate_mean_pose
-from .inference import PoseDemo, boxes_by_image
+from .coco_check import check_config_datasets
+from .inference import PoseInference, boxes_by_image
+from .mean_pose import evaluate_mean_pose
+from .synthetic_coco import dataset_is_complete, generate_synthetic_coco
 
 #: Arguments of the embedded default dataset (the demo config's data_root must hold it).
 DEMO_DATA = dict(num_train=200, num_val=50, image_size=(256, 256), seed=0)
@@ -35,6 +36,19 @@ def set_data_root(cfg: Config, data_root: str) -> None:
     cfg.data_root = root
 
 
+def set_epochs(cfg: Config, epochs: int) -> None:
+    """Train ``epochs`` epochs (in place): epoch-based schedulers that ran to the old last epoch,
+    or past the new one, end at the new last epoch (a cosine decay keeps covering the run)."""
+    old = cfg.train_cfg.max_epochs
+    cfg.train_cfg.max_epochs = epochs
+    for sched in cfg.get('param_scheduler', None) or []:
+        if sched.get('by_epoch', True) and (sched.get('end', 0) >= old
+                                            or sched.get('end', 0) > epochs):
+            sched['end'] = epochs
+            if 'T_max' in sched:
+                sched['T_max'] = epochs
+
+
 def ensure_synthetic_data(data_root: str, **gen_args) -> Dict[str, str]:
     """Generate the synthetic COCO set into ``data_root`` unless an identical one is there."""
     args = dict(DEMO_DATA, **gen_args)
@@ -52,7 +66,7 @@ def run_demo(config: str, work_dir: str = 'work_dirs/demo', data_root: str = 'da
     """Train ``config`` on the synthetic set, evaluate with CocoMetric, draw a few predictions.
 
     Args:
-        config (str): Training config (the demo config by default in ``tools/run_demo.py``).
+        config (str): Training config (``tools/run_demo.py`` passes the demo config).
         work_dir (str): Where logs, checkpoints, ``summary.json`` and ``vis/`` go.
         data_root (str): Synthetic dataset folder; generated if absent.
         max_epochs (int, optional): Override the config's number of epochs.
@@ -69,12 +83,7 @@ def run_demo(config: str, work_dir: str = 'work_dirs/demo', data_root: str = 'da
     cfg.work_dir = work_dir
     cfg.randomness = dict(seed=seed)
     if max_epochs is not None:
-        cfg.train_cfg.max_epochs = max_epochs
-        for sched in cfg.get('param_scheduler', []):
-            if sched.get('by_epoch', True) and sched.get('end', 0) > max_epochs:
-                sched['end'] = max_epochs
-                if 'T_max' in sched:
-                    sched['T_max'] = max_epochs
+        set_epochs(cfg, max_epochs)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     # one evaluation, by runner.test() after training (the train loop would validate too)
@@ -104,11 +113,11 @@ def run_demo(config: str, work_dir: str = 'work_dirs/demo', data_root: str = 'da
 def draw_predictions(runner: Runner, out_dir: str, num: int,
                      checkpoint: Optional[str] = None) -> list:
     """Draw the trained model's predictions on the first ``num`` test images (their detected
-    boxes) with MMPose's ``MMPoseInferencer`` (through :class:`PoseDemo`)."""
+    boxes) with MMPose's ``MMPoseInferencer`` (through :class:`PoseInference`)."""
     boxes, paths = boxes_by_image(runner.test_dataloader.dataset)
-    demo = PoseDemo(runner.cfg, checkpoint, out_dir, boxes=boxes, kind='detection file',
-                    bbox_thr=0.0, kpt_thr=0.0)  # every box the evaluation uses
-    return [demo.run_one(path)['output'] for path in paths[:num]]
+    inference = PoseInference(runner.cfg, checkpoint, out_dir, boxes=boxes,
+                              kind='detection file', bbox_thr=0.0, kpt_thr=0.0)  # every box
+    return [inference.run_one(path)['output'] for path in paths[:num]]
 
 
 def _floats(metrics: Dict) -> Dict[str, float]:

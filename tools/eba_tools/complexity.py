@@ -11,8 +11,8 @@ import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
 from torch import nn
 
-from ..utils.model_build import (ConfigLike, RawForward, build_model, check_input_size,
-                                 model_input_size)
+from eba_prnetcc_mmpose.utils.model_build import (ConfigLike, RawForward, build_model,
+                                                  check_input_size, model_input_size)
 
 
 def count_model(model: nn.Module, input_size: Optional[Sequence[int]] = None) -> Dict:

@@ -1,7 +1,7 @@
 """Pose estimation on images, folders and videos with MMPose's MMPoseInferencer, for any top-down
 config (EBA-PRNetCC's or stock MMPose's).
 
-    python tools/demo.py CONFIG [CHECKPOINT] --inputs img.jpg folder/ clip.mp4 --out-dir out/
+    python tools/infer.py CONFIG [CHECKPOINT] --inputs img.jpg folder/ clip.mp4 --out-dir out/
         [--det-config DET_CFG --det-checkpoint DET_CKPT | --box-file coco_boxes.json]
 
 MMPoseInferencer detects people (an MMDetection config + weights), runs the model, draws the
@@ -17,7 +17,9 @@ import os.path as osp
 import sys
 
 import eba_prnetcc_mmpose  # noqa: F401  (registers the plugin)
-from eba_prnetcc_mmpose.apis.inference import PoseDemo
+
+sys.path.append(osp.dirname(osp.abspath(__file__)))  # tools/, for eba_tools
+from eba_tools.inference import PoseInference  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -28,7 +30,7 @@ def parse_args(argv=None):
                    help='pose model weights; none: random weights, with a warning')
     p.add_argument('--inputs', nargs='+', required=True,
                    help='images, videos and folders of them')
-    p.add_argument('--out-dir', default='work_dirs/pose_demo',
+    p.add_argument('--out-dir', default='work_dirs/infer',
                    help='drawn inputs, predictions/*.json and keypoints.json go here')
     boxes = p.add_argument_group('person boxes (default: the whole image is one person box)')
     boxes.add_argument('--det-config', default=None,
@@ -60,14 +62,14 @@ def parse_args(argv=None):
 def main(argv=None):
     p, args = parse_args(argv)
     try:
-        demo = PoseDemo(args.config, args.checkpoint, args.out_dir,
-                        det_config=args.det_config, det_checkpoint=args.det_checkpoint,
-                        det_cat_ids=args.det_cat_ids, box_file=args.box_file,
-                        bbox_thr=args.bbox_thr, nms_thr=args.nms_thr, kpt_thr=args.kpt_thr,
-                        device=args.device)
+        inference = PoseInference(args.config, args.checkpoint, args.out_dir,
+                                  det_config=args.det_config, det_checkpoint=args.det_checkpoint,
+                                  det_cat_ids=args.det_cat_ids, box_file=args.box_file,
+                                  bbox_thr=args.bbox_thr, nms_thr=args.nms_thr,
+                                  kpt_thr=args.kpt_thr, device=args.device)
     except (OSError, ValueError) as e:
         p.error(str(e))
-    summary = demo.run(args.inputs)
+    summary = inference.run(args.inputs)
     print(f"boxes from: {summary['boxes']}; processed {len(summary['results'])} input(s), "
           f"skipped {len(summary['failed'])}; results in {args.out_dir}/keypoints.json")
     for fail in summary['failed']:

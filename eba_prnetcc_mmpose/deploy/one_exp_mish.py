@@ -11,7 +11,9 @@ one exponential instead of the exp + log1p of Softplus and the exp of Tanh. Over
 ``x`` exactly and no ``inf / inf`` (the ratio is taken before multiplying by ``x``).
 
 Whether this is faster depends on the runtime (it is more, cheaper, element-wise nodes):
-``tools/analysis/benchmark.py --mish-probe`` measures it; the exporter uses it only when asked.
+``tools/analysis/benchmark.py`` measures it (runtime ``onnxruntime-1exp-mish``, docs/benchmarks.md).
+:func:`~.onnx_export.export_onnx` writes it with ``one_exp_mish=True``, which
+``tools/deployment/export_onnx.py`` passes unless ``--standard-mish`` is given.
 """
 import copy
 

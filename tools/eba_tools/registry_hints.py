@@ -4,20 +4,15 @@ MMEngine answers an unknown ``type`` with a bare ``KeyError: 'X is not in the mm
 registry'``. Two mistakes cause nearly all of them: a typo (``MLPSimCCHaed``) and a config that
 uses this plugin's types without ``custom_imports = dict(imports=['eba_prnetcc_mmpose'], ...)``.
 
-What can help depends on who runs the config:
-
-- this repo's ``tools/train.py``, ``tools/test.py`` and ``tools/check_dataset.py`` call
-  :func:`explain_registry_error` and :func:`missing_custom_imports` (one-line errors, a warning
-  for a config that only works because our tools import the plugin);
-- MMPose's own tools with ``custom_imports`` set: the plugin is imported, so
-  :func:`install_excepthook` can add the suggestion under the traceback;
-- MMPose's own tools *without* ``custom_imports``: nothing of the plugin runs, so only MMEngine's
-  message appears; ``tools/check_dataset.py CONFIG`` (or :func:`find_config_problems`) names
-  the missing line before training.
+Our tools print the fix: ``tools/train.py`` and ``tools/test.py`` (:mod:`.checked_tools`) turn
+such an error into one line with :func:`explain_registry_error` and warn with
+:func:`missing_custom_imports` about a config that only works because they import the plugin;
+``tools/check_dataset.py CONFIG`` (:mod:`.config_check`) lists :func:`unknown_types` and the
+missing line before training. MMPose's own tools show MMEngine's message unchanged: importing the
+plugin installs no hook.
 """
 import difflib
 import re
-import sys
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
@@ -242,25 +237,3 @@ def _resolves(registry: Registry, name: str) -> bool:
         return registry.get(name) is not None
     except Exception:  # a scope prefix whose package is not installed, ...
         return False
-
-
-def install_excepthook() -> None:
-    """Print the fix under the traceback of an uncaught registry ``KeyError``.
-
-    Chains the current ``sys.excepthook``; other exceptions are untouched. Idempotent.
-    """
-    previous = sys.excepthook
-    if getattr(previous, '_eba_registry_hints', False):
-        return
-
-    def hook(exc_type, exc, tb):
-        previous(exc_type, exc, tb)
-        try:
-            line = explain_registry_error(exc)
-        except Exception:  # never hide the original error behind one of ours
-            line = None
-        if line:
-            print(f'hint ({PLUGIN}): {line}', file=sys.stderr)
-
-    hook._eba_registry_hints = True
-    sys.excepthook = hook
