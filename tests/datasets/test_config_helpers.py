@@ -7,36 +7,41 @@ from mmengine.config import Config
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.registry import MODELS
 
-from eba_prnetcc_mmpose.datasets import (keypoint_metainfo, simcc_codec, simcc_head_sizes,
-                                         squares_metainfo, topdown_pipelines)
-from eba_prnetcc_mmpose.datasets.config_helpers import backbone_stride_and_channels
+from eba_prnetcc_mmpose.datasets.config_helpers import (backbone_stride_and_channels,
+                                                        keypoint_metainfo, simcc_codec,
+                                                        simcc_head_sizes, topdown_pipelines)
+from eba_tools import REPO
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CUSTOM = osp.join(ROOT, 'configs', 'custom', 'simcc_eba-res18-mlp_1xb16-30e_squares5-96x96.py')
+CUSTOM = osp.join(REPO, 'configs', 'custom', 'simcc_eba-res18-mlp_1xb16-30e_squares5-96x96.py')
+CORNERS = ['top_left', 'top_right', 'bottom_right', 'bottom_left', 'centre']
 
 
 def test_metainfo_is_what_mmpose_parses():
-    parsed = parse_pose_metainfo(squares_metainfo())
+    meta = keypoint_metainfo(
+        'squares', CORNERS, flip_pairs=[('top_left', 'top_right'), ('bottom_left', 'bottom_right')],
+        skeleton=[('top_left', 'top_right'), ('top_right', 'centre')],
+        sigmas=[0.04] * 4 + [0.06])
+    parsed = parse_pose_metainfo(meta)
     assert parsed['num_keypoints'] == 5
     assert parsed['flip_indices'] == [1, 0, 3, 2, 4]  # corners swap left/right, centre stays
     assert {tuple(sorted(p)) for p in parsed['flip_pairs']} == {(0, 1), (2, 3)}
-    assert parsed['skeleton_links'][0] == (0, 1) and parsed['num_skeleton_links'] == 8
+    assert parsed['skeleton_links'] == [(0, 1), (1, 4)]
     assert parsed['sigmas'].tolist() == pytest.approx([0.04] * 4 + [0.06])
     assert parsed['keypoint_colors'].shape == (5, 3)
 
 
-@pytest.mark.parametrize('kwargs,match', [
-    (dict(keypoints=[]), 'no keypoints given'),
-    (dict(keypoints=['a', 'b', 'a']), r"duplicate keypoint name\(s\) \['a'\]"),
-    (dict(flip_pairs=[('a', 'z')]), r"flip_pairs names 'z', which is not one of the keypoints"),
-    (dict(flip_pairs=[('a', 'a')]), 'pairs a keypoint with itself'),
-    (dict(flip_pairs=[('a', 'b'), ('b', 'c')]), "'b' is in more than one flip pair"),
-    (dict(skeleton=[('a', 'q')]), "skeleton names 'q'"),
-    (dict(sigmas=[0.1, 0.1]), 'sigmas has 2 values for 3 keypoints'),
-    (dict(joint_weights=[1.0]), 'joint_weights has 1 values for 3 keypoints'),
-    (dict(upper_body=['x']), "upper_body names 'x'"),
+@pytest.mark.parametrize('kwargs,match', [  # the argument and the keypoint to fix
+    (dict(keypoints=[]), 'no keypoints'),
+    (dict(keypoints=['a', 'b', 'a']), r"duplicate .*'a'"),
+    (dict(flip_pairs=[('a', 'z')]), "flip_pairs .*'z'"),
+    (dict(flip_pairs=[('a', 'a')]), 'flip pair .*itself'),
+    (dict(flip_pairs=[('a', 'b'), ('b', 'c')]), "'b' .*more than one flip pair"),
+    (dict(skeleton=[('a', 'q')]), "skeleton .*'q'"),
+    (dict(sigmas=[0.1, 0.1]), 'sigmas'),
+    (dict(joint_weights=[1.0]), 'joint_weights'),
+    (dict(upper_body=['x']), "upper_body .*'x'"),
 ])
-def test_metainfo_errors_name_the_keypoint(kwargs, match):
+def test_metainfo_errors_name_the_argument_and_keypoint(kwargs, match):
     args = dict(dataset_name='t', keypoints=['a', 'b', 'c'])
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
@@ -87,26 +92,24 @@ def test_derived_head_builds_and_matches_codec_and_pipelines(input_size, num_key
     assert [s['encoder'] for s in train if s['type'] == 'GenerateTarget'] == [codec]
 
 
-@pytest.mark.parametrize('size,match', [
-    ((64, 48), r'input size \(W, H\) = \(64, 48\): H 48 not a multiple of the backbone stride '
-               r'32; use e.g. \(64, 64\)'),
-    ((100, 90), r'W 100 and H 90 not a multiple of the backbone stride 32; use e.g. \(96, 96\)'),
+@pytest.mark.parametrize('size,match', [  # the side that is off, and a size that works
+    ((64, 48), r'H 48 .*\(64, 64\)'),
+    ((100, 90), r'W 100 and H 90 .*\(96, 96\)'),
 ])
 def test_input_size_not_a_multiple_of_the_stride(size, match):
     with pytest.raises(ValueError, match=match):
         simcc_head_sizes(simcc_codec(size), 5, backbone=dict(type='EBAResNet', depth=18))
 
 
-@pytest.mark.parametrize('call,match', [
-    (lambda: simcc_codec((96, )), r'input_size must be a \(W, H\) pair of positive integers'),
-    (lambda: simcc_codec((96.5, 96)), 'pair of positive integers'),
-    (lambda: simcc_head_sizes(simcc_codec((64, 64)), 0), 'num_keypoints must be >= 1'),
+@pytest.mark.parametrize('call,match', [  # the argument to fix
+    (lambda: simcc_codec((96, )), 'input_size'),
+    (lambda: simcc_codec((96.5, 96)), 'input_size'),
+    (lambda: simcc_head_sizes(simcc_codec((64, 64)), 0), 'num_keypoints'),
     (lambda: simcc_head_sizes(simcc_codec((64, 64)), 5, backbone=dict(type='HRNet')),
-     r"cannot derive the stride and channels of backbone type 'HRNet' .*pass stride=\.\.\. "
-     r'and in_channels=\.\.\.'),
+     'stride=.*in_channels='),
     (lambda: simcc_head_sizes(simcc_codec((64, 64)), 5,
                               backbone=dict(type='EBAResNet', depth=26)),
-     r'EBAResNet has no depth 26; supported: \[18, 34, 50, 101, 152\]'),
+     r'depth 26.*\[18, 34, 50, 101, 152\]'),
 ])
 def test_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
@@ -143,13 +146,13 @@ def test_custom_config_is_plain_data_and_consistent(tmp_path):
 def test_child_config_from_the_doc_rederives_every_size(tmp_path):
     """The documented way to change the input size in a child config leaves nothing stale."""
     import re
-    doc = open(osp.join(ROOT, 'docs', 'custom_dataset.md')).read()
+    doc = open(osp.join(REPO, 'docs', 'custom_dataset.md')).read()
     child = [b for b in re.findall(r'```python\n(.*?)```', doc, flags=re.S)
              if b.lstrip().startswith("_base_ = ['./")][0]
     child = '\n'.join(line[2:] for line in child.splitlines())  # un-indent the list item
     child = child.replace("'./", f"'{osp.dirname(CUSTOM)}/")
     (tmp_path / 'child.py').write_text(child)
-    from eba_prnetcc_mmpose.datasets.check import check_config
+    from eba_tools.config_check import check_config
     cfg = Config.fromfile(str(tmp_path / 'child.py'))
     assert tuple(cfg.model.head.input_size) == (128, 128)
     assert tuple(cfg.model.head.in_featuremap_size) == (4, 4)

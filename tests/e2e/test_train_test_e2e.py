@@ -17,13 +17,13 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import CheckpointLoader
 
-from eba_prnetcc_mmpose.apis import set_data_root
-from eba_prnetcc_mmpose.datasets import generate_synthetic_coco
-from eba_prnetcc_mmpose.utils import mmpose_tool
+from eba_tools import DEMO_CONFIG as DEMO
+from eba_tools import REPO as ROOT
+from eba_tools.demo_job import set_data_root
+from eba_tools.launch import mmpose_tool
+from eba_tools.synthetic_coco import generate_synthetic_coco
 
 pytestmark = pytest.mark.slow
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEMO = osp.join(ROOT, 'configs', 'demo', 'simcc_eba-res18-mlp_1xb16-30e_synthcoco-128x96.py')
 BATCH = 8
 
 

@@ -1,17 +1,15 @@
 """The synthetic COCO generator: deterministic, valid COCO keypoints, consistent flags."""
 import hashlib
 import json
-import subprocess
-import sys
 
 import cv2
 import numpy as np
 import pytest
 from pycocotools.coco import COCO
 
-from eba_prnetcc_mmpose.datasets import (COCO_KEYPOINT_NAMES, COCO_SKELETON, dataset_is_complete,
-                                         generate_synthetic_coco)
-from eba_prnetcc_mmpose.datasets.check import check_coco_keypoints
+from eba_tools.coco_check import check_coco_keypoints
+from eba_tools.synthetic_coco import (_MARKER_COLORS, COCO_KEYPOINT_NAMES, COCO_SKELETON,
+                                      dataset_is_complete, generate_synthetic_coco)
 
 ARGS = dict(num_train=6, num_val=3, image_size=(128, 96), seed=3)
 
@@ -69,7 +67,6 @@ def test_flags_boxes_and_counts_are_consistent(data):
 
 def test_visible_joints_show_their_marker_colour(data):
     """Joints are identifiable: a visible joint's pixel is close to its marker colour."""
-    from eba_prnetcc_mmpose.datasets.synthetic_coco import _MARKER_COLORS
     _, paths = data
     coco = json.loads(open(paths['train_ann']).read())
     names = {img['id']: img['file_name'] for img in coco['images']}
@@ -95,12 +92,3 @@ def test_dataset_is_complete(data, tmp_path):
     assert dataset_is_complete(str(root), **ARGS)
     assert not dataset_is_complete(str(root), **dict(ARGS, seed=9))
     assert not dataset_is_complete(str(tmp_path / 'empty'), **ARGS)
-
-
-def test_cli(tmp_path):
-    res = subprocess.run([sys.executable, 'tools/generate_synthetic_coco.py', '--out-dir',
-                          str(tmp_path / 'cli'), '--num-train', '2', '--num-val', '1', '--size',
-                          '64', '64'], capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
-    assert 'train_ann' in res.stdout and dataset_is_complete(
-        str(tmp_path / 'cli'), num_train=2, num_val=1, image_size=(64, 64))

@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from eba_prnetcc_mmpose.deploy.mish import MISH_CLAMP, OneExpMish, replace_mish
-
-from _deploy_helpers import DEMO, needs_openvino
+from deploy_helpers import needs_openvino
+from eba_prnetcc_mmpose.deploy.one_exp_mish import MISH_CLAMP, OneExpMish, replace_mish
+from eba_tools import DEMO_CONFIG
 
 
 @pytest.mark.parametrize('dtype,rtol', [(torch.float32, 2e-6), (torch.float64, 1e-12)])
@@ -31,7 +31,7 @@ def test_one_exp_export_keeps_logits_within_1e4(tmp_path, demo_checkpoint):
     import onnx
 
     from eba_prnetcc_mmpose.deploy.onnx_export import export_onnx, onnx_parity
-    res = export_onnx(DEMO, str(tmp_path / 'm.onnx'), demo_checkpoint, one_exp_mish=True)
+    res = export_onnx(DEMO_CONFIG, str(tmp_path / 'm.onnx'), demo_checkpoint, one_exp_mish=True)
     ops = {n.op_type for n in onnx.load(res['onnx']).graph.node}
     assert 'Softplus' not in ops and 'Exp' in ops
     w, h = res['input_size']
@@ -43,7 +43,7 @@ def test_one_exp_export_keeps_logits_within_1e4(tmp_path, demo_checkpoint):
 @needs_openvino
 def test_openvino_ir_keeps_the_standard_mish_that_openvino_fuses(tmp_path, demo_checkpoint):
     from eba_prnetcc_mmpose.deploy.onnx_export import export_onnx, onnx_parity
-    res = export_onnx(DEMO, str(tmp_path / 'm.onnx'), demo_checkpoint, openvino_ir=True,
+    res = export_onnx(DEMO_CONFIG, str(tmp_path / 'm.onnx'), demo_checkpoint, openvino_ir=True,
                       one_exp_mish=True)
     xml = open(res['openvino']).read()
     assert 'type="Mish"' in xml  # OpenVINO's own Mish op, fused into its convolutions

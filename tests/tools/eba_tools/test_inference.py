@@ -1,20 +1,14 @@
-"""tools/demo.py and the inference layer over MMPoseInferencer, on images, a folder and a video
-the test creates."""
+"""The inference layer over MMPoseInferencer (PoseInference), on images, a folder and a video
+the test creates: boxes from a file, a detector or the whole image; bad inputs skipped."""
 import json
 import os.path as osp
-import subprocess
-import sys
 
 import cv2
 import numpy as np
 import pytest
 
-from eba_prnetcc_mmpose.apis.inference import (BoxFileDetector, PoseDemo, collect_inputs,
-                                               read_box_file)
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEMO_CFG = osp.join(ROOT, 'configs', 'demo', 'simcc_eba-res18-mlp_1xb16-30e_synthcoco-128x96.py')
-TOOL = osp.join(ROOT, 'tools', 'demo.py')
+from eba_tools import DEMO_CONFIG
+from eba_tools.inference import BoxFileDetector, PoseInference, read_box_file
 
 
 @pytest.fixture(scope='module')
@@ -36,24 +30,23 @@ def inputs(tmp_path_factory):
     return d
 
 
-def demo(out_dir, **kwargs):
+def inference(out_dir, **kwargs):
     with pytest.warns(UserWarning, match='RANDOM weights'):
-        return PoseDemo(DEMO_CFG, None, str(out_dir), **kwargs)
+        return PoseInference(DEMO_CONFIG, None, str(out_dir), **kwargs)
 
 
 def test_folder_with_box_file_and_bad_inputs(inputs, tmp_path):
-    runner = demo(tmp_path, box_file=str(inputs / 'boxes.json'))
+    runner = inference(tmp_path, box_file=str(inputs / 'boxes.json'))
     assert isinstance(runner.inferencer.inferencer.detector, BoxFileDetector)
     summary = runner.run([str(inputs)], progress=False)
     done = {osp.basename(r['input']): r for r in summary['results']}
     failed = {osp.basename(f['input']): f['error'] for f in summary['failed']}
     assert set(done) == {'img0.jpg', 'img1.jpg', 'clip.avi'}
-    assert 'cannot decode image' in failed['broken.jpg']
-    assert 'cannot open video' in failed['broken.mp4']
+    assert set(failed) == {'broken.jpg', 'broken.mp4'}
     inst = done['img0.jpg']['instances']
     assert len(inst) == 2 and np.array(inst[0]['keypoints']).shape == (17, 2)
     np.testing.assert_allclose(np.array(inst[0]['bbox']).ravel(), [10, 10, 50, 90])
-    assert done['img1.jpg']['instances'] == [] and 'no boxes' in done['img1.jpg']['note']
+    assert done['img1.jpg']['instances'] == [] and 'img1.jpg' in done['img1.jpg']['note']
     assert len(done['clip.avi']['frames']) == 3  # video: whole-frame boxes (no file name)
     assert cv2.imread(done['img0.jpg']['output']).shape == (120, 90, 3)   # drawn by MMPose
     assert json.loads(open(done['img0.jpg']['predictions']).read())       # MMPose's JSON
@@ -64,14 +57,14 @@ def test_folder_with_box_file_and_bad_inputs(inputs, tmp_path):
 
 
 def test_box_file_scores_are_filtered_like_detections(inputs, tmp_path):
-    runner = demo(tmp_path, box_file=str(inputs / 'boxes.json'), bbox_thr=0.85)
+    runner = inference(tmp_path, box_file=str(inputs / 'boxes.json'), bbox_thr=0.85)
     record = runner.run_one(str(inputs / 'img0.jpg'))
     assert len(record['instances']) == 1 and record['instances'][0]['bbox_score'] == \
         pytest.approx(0.9)
 
 
 def test_whole_image_box_and_drawing_changes_pixels(inputs, tmp_path):
-    runner = demo(tmp_path, kpt_thr=0.0)
+    runner = inference(tmp_path, kpt_thr=0.0)
     assert runner.kind == 'whole image' and runner.inferencer.inferencer.detector is None
     res = runner.run_one(str(inputs / 'img1.jpg'))
     np.testing.assert_allclose(np.array(res['instances'][0]['bbox']).ravel(), [0, 0, 90, 120])
@@ -81,13 +74,12 @@ def test_whole_image_box_and_drawing_changes_pixels(inputs, tmp_path):
 
 
 def test_says_when_every_keypoint_is_below_kpt_thr(inputs, tmp_path, captured_log):
-    runner = demo(tmp_path, kpt_thr=1e6)
+    runner = inference(tmp_path, kpt_thr=1e6)
     summary = runner.run([str(inputs / 'img0.jpg')], progress=False)
     assert summary['below_kpt_thr'] == [str(inputs / 'img0.jpg')]
-    messages = [r.getMessage() for r in captured_log]
-    said = [m for m in messages if 'are below kpt_thr=1000000.0' in m]
-    assert len(said) == 1 and 'img0.jpg: all 17 keypoint scores of its 1 person box' in said[0]
-    assert '--kpt-thr' in said[0]  # the fix
+    said = [r.getMessage() for r in captured_log if 'kpt_thr' in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith('img0.jpg')
+    assert '--kpt-thr' in said[0]  # the setting to change
 
 
 def test_coco_detection_results_list_is_a_box_file(tmp_path):
@@ -106,44 +98,12 @@ def test_coco_detection_results_list_is_a_box_file(tmp_path):
 
 
 def test_read_box_file_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match='box file not found'):
+    with pytest.raises(FileNotFoundError, match='nope.json'):
         read_box_file(str(tmp_path / 'nope.json'))
     bad = tmp_path / 'bad.json'
     bad.write_text('[1, 2]')
-    with pytest.raises(ValueError, match='not a COCO-style box file'):
+    with pytest.raises(ValueError, match='bad.json'):
         read_box_file(str(bad))
-
-
-def test_collect_inputs_sorts_folders(inputs):
-    names = [osp.basename(p) for p in collect_inputs([str(inputs)])]
-    assert names == sorted(names) and 'boxes.json' not in names
-
-
-def test_cli_help_documents_every_argument_with_its_default():
-    res = subprocess.run([sys.executable, TOOL, '--help'], capture_output=True, text=True)
-    assert res.returncode == 0
-    text = ' '.join(res.stdout.split())
-    for arg in ('--inputs', '--out-dir', '--det-config', '--det-checkpoint', '--det-cat-ids',
-                '--box-file', '--bbox-thr', '--nms-thr', '--kpt-thr', '--device'):
-        assert arg in text, arg
-    for default in ('(default: work_dirs/pose_demo)', '(default: 0.3)', '(default: [0])',
-                    '(default: cpu)', '(default: None)'):
-        assert default in text, default
-
-
-def test_cli_errors_and_run(inputs, tmp_path):
-    cmd = [sys.executable, TOOL, DEMO_CFG]
-    res = subprocess.run(cmd + [str(tmp_path / 'missing.pth'), '--inputs', str(inputs)],
-                         capture_output=True, text=True)
-    assert res.returncode != 0 and 'pose checkpoint not found' in res.stderr
-    assert 'Traceback' not in res.stderr
-    res = subprocess.run(cmd + ['--inputs', str(inputs / 'img0.jpg'), str(inputs / 'nope.jpg'),
-                                '--out-dir', str(tmp_path / 'o'), '--kpt-thr', '1e6'],
-                         capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
-    assert 'processed 1 input(s), skipped 1' in res.stdout and 'input not found' in res.stdout
-    assert 'every keypoint scored below --kpt-thr 1000000.0 (nothing drawn) in 1 input(s): ' \
-           'img0.jpg' in res.stdout
 
 
 def test_boxes_from_an_mmdetection_detector(inputs, tmp_path):
@@ -161,9 +121,9 @@ def test_boxes_from_an_mmdetection_detector(inputs, tmp_path):
     ckpt = tmp_path / 'rtmdet_random.pth'
     torch.save({'state_dict': DET_MODELS.build(cfg.model).state_dict()}, ckpt)
     init_default_scope('mmpose')
-    with pytest.raises(FileNotFoundError, match='detector checkpoint not found'):
-        demo(tmp_path, det_config=det_cfg, det_checkpoint=str(tmp_path / 'missing.pth'))
-    runner = demo(tmp_path, det_config=det_cfg, det_checkpoint=str(ckpt), bbox_thr=0.0)
+    with pytest.raises(FileNotFoundError, match='missing.pth'):
+        inference(tmp_path, det_config=det_cfg, det_checkpoint=str(tmp_path / 'missing.pth'))
+    runner = inference(tmp_path, det_config=det_cfg, det_checkpoint=str(ckpt), bbox_thr=0.0)
     assert runner.kind == 'detector' and runner.inferencer.inferencer.detector is not None
     record = runner.run_one(str(inputs / 'img0.jpg'))
     assert len(record['instances']) >= 1  # random weights: detections, or the whole image

@@ -1,11 +1,6 @@
-"""Helpers shared by the deployment tests (imported by name: tests/ has no packages)."""
-import os.path as osp
-
+"""Helpers of the deployment tests (``tests/`` is on ``sys.path`` through its conftest)."""
 import numpy as np
 import pytest
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEMO = osp.join(ROOT, 'configs', 'demo', 'simcc_eba-res18-mlp_1xb16-30e_synthcoco-128x96.py')
 
 
 def has_openvino() -> bool:

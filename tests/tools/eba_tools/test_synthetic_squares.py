@@ -1,14 +1,12 @@
 """The 5-keypoint squares set: deterministic, valid COCO keypoints, geometry the names promise."""
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from eba_prnetcc_mmpose.datasets import (SQUARE_KEYPOINT_NAMES, generate_synthetic_squares,
-                                         squares_dataset_is_complete)
-from eba_prnetcc_mmpose.datasets.check import check_coco_keypoints
+from eba_tools.coco_check import check_coco_keypoints
+from eba_tools.synthetic_squares import (SQUARE_KEYPOINT_NAMES, generate_synthetic_squares,
+                                         squares_dataset_is_complete, squares_metainfo)
 
 ARGS = dict(num_train=6, num_val=3, image_size=(96, 96), seed=2)
 
@@ -67,34 +65,12 @@ def test_is_complete(data, tmp_path):
     assert not squares_dataset_is_complete(str(tmp_path), **ARGS)
 
 
-def test_cli_kind_squares(tmp_path):
-    out = tmp_path / 'cli'
-    cmd = [sys.executable, 'tools/generate_synthetic_coco.py', '--kind', 'squares', '--out-dir',
-           str(out), '--num-train', '2', '--num-val', '1']
-    res = subprocess.run(cmd, capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
-    assert 'squares_train.json' in res.stdout
-    assert squares_dataset_is_complete(str(out), num_train=2, num_val=1)  # 96x96 default
-    again = subprocess.run(cmd, capture_output=True, text=True)
-    assert 'already holds this dataset' in again.stdout
-
-
-@pytest.mark.parametrize('args,match', [
-    (['--num-train', '0'], '--num-train must be positive, got 0'),
-    (['--size', '8', '8'], '--size must be at least 16 x 16, got 8 x 8'),
-    (['--kind', 'cats'], "invalid choice: 'cats'"),
-])
-def test_cli_bad_arguments_one_line(run_tool, args, match):
-    code, _, err = run_tool('generate_synthetic_coco.py', args)
-    assert code == 2 and 'Traceback' not in err
-    last = err.strip().splitlines()[-1]
-    assert last.startswith('tools/generate_synthetic_coco.py: error: ') and match in last
-
-
-def test_cli_help_shows_defaults(run_tool):
-    code, out, _ = run_tool('generate_synthetic_coco.py', ['--help'])
-    assert code == 0
-    for arg in ('--kind', '--out-dir', '--num-train', '--num-val', '--size', '--seed',
-                '--max-instances', '--force'):
-        assert arg in out
-    assert '(default: person)' in out and '(default: 0)' in out
+def test_metainfo_matches_the_files(data):
+    """The metainfo the worked config uses names the annotation files' keypoints in order."""
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+    _, paths = data
+    parsed = parse_pose_metainfo(squares_metainfo())
+    category = json.loads(open(paths['train_ann']).read())['categories'][0]
+    assert [parsed['keypoint_id2name'][i] for i in range(5)] == category['keypoints']
+    assert parsed['flip_indices'] == [1, 0, 3, 2, 4]  # corners swap left/right, centre stays
+    assert parsed['num_skeleton_links'] == len(category['skeleton'])

@@ -1,0 +1,52 @@
+"""tools/analysis/benchmark.py --quick: JSON, markdown and plot in one run; a second run resumes
+and measures nothing new."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from eba_tools import REPO
+
+SCRIPT = 'tools/analysis/benchmark.py'
+
+
+def test_help_documents_every_argument(check_help):
+    check_help('analysis/benchmark.py')
+
+
+def test_render_of_a_missing_json_is_one_line(run_script):
+    code, _, err = run_script('analysis/benchmark.py', ['--render', 'nope.json'])
+    assert code == 2 and len(err.strip().splitlines()) == 1 and 'nope.json' in err
+
+
+def run(*args):
+    res = subprocess.run([sys.executable, SCRIPT, *args], cwd=REPO, capture_output=True,
+                         text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_quick_run_writes_json_markdown_and_plot_and_resumes(tmp_path):
+    out_json, md, png = tmp_path / 'b.json', tmp_path / 'b.md', tmp_path / 'b.png'
+    common = ['--quick', '--threads', '1', '--out', str(out_json), '--work-dir',
+              str(tmp_path / 'work')]
+    run(*common, '--markdown', str(md), '--plot', str(png))
+    res = json.loads(out_json.read_text())
+    assert res['machine']['cpu_count'] and len(res['models']) == 2
+    assert res['matmul']['fp32']['GMAC_per_s'] > 0 and res['matmul']['bf16']['GMAC_per_s'] > 0
+    demo, ref = res['models']['EBA demo 128x96'], res['models']['SimCC R50 128x96']
+    assert ref['reference'] and demo['input_hw'] == ref['input_hw'] == [128, 96]
+    for rt in ('eager', 'onnxruntime'):
+        for b in ('1', '2'):
+            cell = demo['runs'][rt][b]
+            assert cell['median_ms'] > 0
+            assert cell['GMAC_per_s'] == pytest.approx(demo['GMACs'] * cell['images_per_s'])
+    assert demo['logit_diff']['onnxruntime']['max_abs_diff'] < 1e-3
+    assert 'onnxruntime-1exp-mish' in demo['runs'] and 'onnxruntime-1exp-mish' not in ref['runs']
+    text = md.read_text()
+    assert '| SimCC R50 128x96 | 128x96 |' in text and 'Training step' in text
+    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    before = json.loads(out_json.read_text())['models']
+    run(*common)
+    assert json.loads(out_json.read_text())['models'] == before

@@ -1,0 +1,119 @@
+"""A config against itself and against its data (the worked 5-keypoint config on a tiny squares
+set): each problem is named with the setting to change."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from eba_tools import REPO
+from eba_tools.config_check import check_config, check_config_against_data
+from eba_tools.coco_check import DatasetCheckError
+from eba_tools.demo_job import set_data_root
+from eba_tools.synthetic_squares import generate_synthetic_squares
+
+
+CUSTOM = osp.join(REPO, 'configs', 'custom', 'simcc_eba-res18-mlp_1xb16-30e_squares5-96x96.py')
+
+
+@pytest.fixture(scope='module')
+def squares(tmp_path_factory):
+    root = tmp_path_factory.mktemp('squares_check')
+    generate_synthetic_squares(str(root), num_train=3, num_val=2, seed=0, progress=False)
+    return root
+
+
+def squares_cfg(root) -> Config:
+    cfg = Config.fromfile(CUSTOM)
+    set_data_root(cfg, str(root))
+    return cfg
+
+
+def _swap(cfg, i, value):
+    for loader in ('train_dataloader', 'val_dataloader'):
+        cfg[loader].dataset.metainfo.keypoint_info[i].swap = value
+
+
+def _rename(cfg):
+    for loader in ('train_dataloader', 'val_dataloader'):
+        info = cfg[loader].dataset.metainfo.keypoint_info
+        info[2].name, info[3].name = info[3].name, info[2].name
+
+
+def _no_metainfo(cfg):
+    for loader in ('train_dataloader', 'val_dataloader'):
+        cfg[loader].dataset.pop('metainfo')
+
+
+def _sigmas(cfg):
+    for loader in ('train_dataloader', 'val_dataloader'):
+        cfg[loader].dataset.metainfo.sigmas = [0.05] * 4
+
+
+def _train_affine(cfg, size):
+    step = [s for s in cfg.train_dataloader.dataset.pipeline if s.type == 'TopdownAffine'][0]
+    step.input_size = size
+
+
+def _set_input_size(cfg, size):
+    """Every size-dependent field of the model at ``size`` (so only the stride is wrong)."""
+    head = cfg.model.head
+    head.input_size = head.decoder.input_size = cfg.codec.input_size = size
+    for loader in ('train_dataloader', 'val_dataloader'):
+        for step in cfg[loader].dataset.pipeline:
+            if step.type == 'TopdownAffine':
+                step.input_size = size
+            if step.type == 'GenerateTarget':
+                step.encoder.input_size = size
+
+
+# Each problem: the facts one line must hold, where the problem is and what to set.
+@pytest.mark.parametrize('change,problems', [
+    (lambda c: c.model.head.update(out_channels=17), [
+        ('model.head.out_channels=17', 'squares_train.json', 'out_channels=5'),
+        ('model.head.out_channels=17', 'train_dataloader.dataset', 'metainfo')]),
+    (_no_metainfo, [('squares_train.json', 'train_dataloader.dataset', 'metainfo=')]),
+    (_rename, [('train_dataloader.dataset', "'bottom_left'", "'bottom_right'")]),
+    (lambda c: _swap(c, 0, 'centre'), [("'top_left'", "'centre'", 'flip pair')]),
+    (lambda c: _swap(c, 4, 'middle'), [("'centre'", "'middle'")]),
+    (_sigmas, [('sigmas', '4', '5 keypoints')]),
+    (lambda c: _train_affine(c, (64, 64)), [
+        ('train_dataloader.dataset.pipeline[4]', '(64, 64)', 'model.head.input_size')]),
+    (lambda c: c.codec.update(input_size=(64, 64)), [('codec', '(64, 64)', '(96, 96)')]),
+    (lambda c: c.model.head.decoder.update(simcc_split_ratio=3.0), [
+        ('model.head.decoder', 'simcc_split_ratio', '2.0')]),
+    (lambda c: c.model.head.update(in_featuremap_size=(4, 4)), [
+        ('model.head.in_featuremap_size', 'in_featuremap_size=(3, 3)')]),
+    (lambda c: c.model.head.update(in_channels=512), [
+        ('model.head.in_channels=512', 'in_channels=256')]),
+    (lambda c: _set_input_size(c, (96, 80)), [('H 80', 'stride 32', '(96, 96)')]),
+    (lambda c: c.pop('custom_imports'), [
+        ('EBAResNet (model.backbone)', 'MLPSimCCHead (model.head)',
+         "custom_imports = dict(imports=['eba_prnetcc_mmpose']")]),
+    (lambda c: c.model.head.update(type='MLPSimCCHaed'), [
+        ('model.head.type', "'MLPSimCCHaed'", "'MLPSimCCHead'")]),
+    (lambda c: c.optim_wrapper.optimizer.update(type='Adma'), [
+        ('optim_wrapper.optimizer.type', "'Adma'", "'Adam'")]),
+])
+def test_each_problem_names_where_and_what_to_set(squares, change, problems):
+    cfg = squares_cfg(squares)
+    change(cfg)
+    with pytest.raises(DatasetCheckError) as err:
+        check_config_against_data(cfg, progress=False)
+    lines = str(err.value).split('\n  - ')[1:]
+    assert len(lines) >= len(problems)
+    for facts in problems:
+        assert any(all(f in line for f in facts) for line in lines), (facts, lines)
+
+
+def test_consistent_config_passes(squares):
+    reports = check_config_against_data(squares_cfg(squares), progress=False)
+    assert [r['keypoints'] for r in reports.values()] == [5, 5]
+
+
+@pytest.mark.parametrize('config', sorted(
+    p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+    if '/_base_/' not in p), ids=lambda p: osp.relpath(p, REPO))
+def test_every_repo_config_passes_the_static_checks(config):
+    """No false alarms: the shipped configs are consistent (the backbone build is skipped)."""
+    assert check_config(Config.fromfile(config), build_backbone=False) == []

@@ -1,0 +1,86 @@
+"""tools/check_dataset.py: OK lines for good data, one problem per line and exit 1 for bad data,
+one-line usage errors (exit 2)."""
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from mmengine.config import Config
+
+from eba_tools import REPO
+from eba_tools.demo_job import set_data_root
+from eba_tools.synthetic_squares import generate_synthetic_squares
+
+SCRIPT = 'check_dataset.py'
+CUSTOM = f'{REPO}/configs/custom/simcc_eba-res18-mlp_1xb16-30e_squares5-96x96.py'
+
+
+@pytest.fixture(scope='module')
+def squares_config(tmp_path_factory):
+    """The worked 5-keypoint config pointed at a tiny squares set, dumped to a file."""
+    root = tmp_path_factory.mktemp('squares_cli')
+    generate_synthetic_squares(str(root / 'data'), num_train=3, num_val=2, progress=False)
+    cfg = Config.fromfile(CUSTOM)
+    set_data_root(cfg, str(root / 'data'))
+    cfg.dump(str(root / 'ok.py'))
+    return str(root / 'ok.py')
+
+
+def test_a_consistent_config(run_script, squares_config):
+    code, out, err = run_script(SCRIPT, [squares_config, '--no-decode'])
+    assert code == 0, err
+    assert 'squares_train.json' in out and '5 keypoints' in out
+
+
+def test_a_wrong_setting_from_the_command_line(squares_config):
+    """A subprocess, as users run it: the problems on stderr, no traceback, exit 1."""
+    res = subprocess.run([sys.executable, f'{REPO}/tools/{SCRIPT}', squares_config, '--no-decode',
+                          '--cfg-options', 'model.head.out_channels=17'],
+                         capture_output=True, text=True)
+    assert res.returncode == 1 and 'Traceback' not in res.stderr
+    assert 'out_channels=5' in res.stderr  # the setting to change
+
+
+def test_an_annotation_file(run_script, tmp_path):
+    (tmp_path / 'img').mkdir()
+    cv2.imwrite(str(tmp_path / 'img' / '1.jpg'), np.zeros((8, 8, 3), np.uint8))
+    (tmp_path / 'ann.json').write_text(json.dumps(dict(
+        images=[dict(id=1, file_name='1.jpg')], annotations=[],
+        categories=[dict(id=1, name='x', keypoints=['a', 'b'])])))
+    args = ['--ann-file', str(tmp_path / 'ann.json'), '--img-dir', str(tmp_path / 'img')]
+    code, out, _ = run_script(SCRIPT, args)
+    assert code == 0 and '1 images' in out and '2 keypoints' in out
+    (tmp_path / 'img' / '1.jpg').write_bytes(b'x')
+    code, _, err = run_script(SCRIPT, args)
+    assert code == 1 and '1.jpg' in err
+
+
+@pytest.mark.parametrize('args,code,key_fact', [
+    (['missing_config.py'], 2, 'missing_config.py'),
+    ([], 2, '--ann-file and --img-dir'),
+    (['--ann-file', 'a.json'], 2, '--ann-file and --img-dir'),
+    (['x.py', '--ann-file', 'a.json'], 2, 'not both'),
+    (['--ann-file', 'nope.json', '--img-dir', '.'], 1, 'nope.json'),
+])
+def test_bad_arguments_one_line(tmp_path, monkeypatch, run_script, args, code, key_fact):
+    monkeypatch.chdir(tmp_path)
+    status, _, err = run_script(SCRIPT, args)
+    assert status == code and 'Traceback' not in err
+    assert key_fact in err.strip().splitlines()[-1]  # the error is the last line (after usage)
+
+
+def test_unparsable_config_one_line(tmp_path, run_script):
+    (tmp_path / 'bad.py').write_text('model = dict(\n')
+    code, _, err = run_script(SCRIPT, [str(tmp_path / 'bad.py')])
+    assert code == 2 and len(err.strip().splitlines()) == 1 and 'bad.py' in err
+
+
+def test_help_documents_every_argument_with_defaults(run_script):
+    code, out, _ = run_script(SCRIPT, ['--help'])
+    assert code == 0
+    for arg in ('config', '--ann-file', '--img-dir', '--bbox-file', '--no-decode', '--no-build',
+                '--cfg-options'):
+        assert arg in out
+    assert out.count('(default:') == 7
