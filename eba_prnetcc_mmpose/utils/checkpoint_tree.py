@@ -20,7 +20,7 @@ import math
 import os
 import re
 import sys
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
@@ -172,7 +172,7 @@ class TreeBuilder:
         if type(node) is not list or not node or type(node[0]) is not str:
             _fail('a node without a tag')
         tag, n = node[0], len(node)
-        if tag in ('L', 'T', 'D', 'O') and n in (2, 3) and type(node[1]) is list:
+        if tag in ('L', 'T', 'D', 'O', 'CT') and n in (2, 3) and type(node[1]) is list:
             return self._container(tag, node, depth)
         if tag in ('S', 'FS') and n == 2 and type(node[1]) is list:
             kind = set if tag == 'S' else frozenset
@@ -231,9 +231,9 @@ class TreeBuilder:
             out = [self.build(v, depth + 1) for v in items]
             out = tuple(out) if tag == 'T' else out
         else:
-            if (tag == 'D') != (len(node) == 2):
+            if (tag == 'O') != (len(node) == 3):
                 _fail('a malformed dict')
-            out = OrderedDict() if tag == 'O' else {}
+            out = {'O': OrderedDict, 'CT': Counter, 'D': dict}[tag]()
             for pair in items:
                 if type(pair) is not list or len(pair) != 2:
                     _fail('a malformed dict entry')

@@ -21,6 +21,7 @@ themselves; an object the pickle shares is written out at each place it occurs):
 ``L``  list ``[items]``              ``T``   tuple ``[items]``
 ``D``  dict ``[[k, v], ...]``        ``O``   OrderedDict ``[[k, v], ...], metadata-or-null``
 ``S``  set ``[items]``               ``FS``  frozenset ``[items]``
+``CT`` Counter ``[[k, v], ...]`` (attributes of dicts are never written)
 ``F``  float (also nan/inf) repr     ``C``   complex ``re, im``
 ``B``  bytes, base64                 ``BA``  bytearray, base64
 ``TEN`` tensor ``key, offset, size, stride, requires_grad, is_parameter``

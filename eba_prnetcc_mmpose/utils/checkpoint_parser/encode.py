@@ -2,7 +2,7 @@
 """
 import base64
 import math
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 from stand_ins import (MAX_KEY_TUPLE, Frozen, HistoryBuffer, NumpyArray, NumpyDtype,
                        Record, Refused, short)
@@ -75,7 +75,7 @@ def encode(root):
             return _record_node(x, depth), None
         if t in (list, tuple):
             children = iter(x)
-        elif t in (dict, OrderedDict):
+        elif t in (dict, OrderedDict, Counter):
             for k in x:
                 if not _key_ok(k):
                     raise Refused(f'a dict key {short(k)} (keys must be strings, numbers or '
@@ -91,7 +91,7 @@ def encode(root):
             raise Refused(f'{x.describe()} left in the loaded object')
         else:
             raise Refused(f'an object of type {t.__name__}')
-        tag = {list: 'L', tuple: 'T', dict: 'D', OrderedDict: 'O'}[t]
+        tag = {list: 'L', tuple: 'T', dict: 'D', OrderedDict: 'O', Counter: 'CT'}[t]
         repeats[id(x)] = repeats.get(id(x), 0) + 1
         if repeats[id(x)] > MAX_REPEAT:
             raise Refused(f'a {t.__name__} shared more than {MAX_REPEAT} times')
@@ -130,7 +130,7 @@ def encode(root):
             node = [top['tag'], top['out']] + ([top['meta'][0]] if top['tag'] == 'O' else [])
             top['sink'](node)
             continue
-        if top['tag'] in ('D', 'O'):
+        if top['tag'] in ('D', 'O', 'CT'):
             k, v = item
             if k is _META:
                 sink = (lambda meta: lambda n: meta.__setitem__(0, n))(top['meta'])

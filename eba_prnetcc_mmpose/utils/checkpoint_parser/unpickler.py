@@ -3,7 +3,7 @@
 import _compat_pickle
 import math
 import pickle
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 from stand_ins import (HISTORY_BUFFER_STATISTICS, MAX_NDIM, NUMPY_CODES, STORAGE_DTYPES,
                        TORCH_DTYPES, Corrupt, HistoryBuffer, Marker, NumpyArray,
@@ -116,6 +116,12 @@ def make_ordered_dict(*args):
     return OrderedDict(*args)
 
 
+def make_counter(*args):
+    if args and (len(args) > 1 or type(args[0]) is not dict):
+        raise Refused('Counter() with arguments other than a dict')
+    return Counter(*args)
+
+
 def make_complex(*args):
     if len(args) != 2 or any(type(a) not in (int, float) for a in args):
         raise Refused('complex() from non-numbers')
@@ -186,7 +192,7 @@ def refuse_call(what):
 
 def _globals():
     table = {
-        'collections.OrderedDict': make_ordered_dict,
+        'collections.OrderedDict': make_ordered_dict, 'collections.Counter': make_counter,
         'torch._utils._rebuild_tensor_v2': rebuild_tensor_v2,
         'torch._utils._rebuild_parameter': rebuild_parameter,
         'torch._utils._rebuild_parameter_with_state': rebuild_parameter,
