@@ -316,8 +316,9 @@ def test_only_literal_config_texts_reach_mmengine(text, kept):
     assert (literal_config_error(text) is None) == kept, literal_config_error(text)
 
 
-@pytest.mark.parametrize('config', ['configs/demo/simcc_eba-res18-mlp_1xb16-30e_synthcoco-128x96.py',
-                                    'configs/eba_prnetcc/simcc_eba-res34-mlp_1xb16-140e_coco-384x288.py'])
+@pytest.mark.parametrize('config', [
+    'configs/demo/simcc_eba-res18-mlp_1xb16-30e_synthcoco-128x96.py',
+    'configs/eba_prnetcc/simcc_eba-res34-mlp_1xb16-140e_coco-384x288.py'])
 def test_real_config_texts_are_literal(config):
     """What a Runner writes into ``meta.config`` for our configs survives the check."""
     from mmengine.config import Config
