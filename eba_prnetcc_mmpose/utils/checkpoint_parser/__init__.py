@@ -6,7 +6,8 @@ MEMORY SECONDS`` in a fresh interpreter (its modules import each other as top-le
 format), unpickles its object tree with :class:`pickle.Unpickler` whose ``find_class`` only hands
 out the inert stand-ins of ``stand_ins.py`` (``unpickler.py``), and writes to stdout one JSON
 document (``encode.py``): a tagged, code-free tree plus, for every tensor storage, *where its
-bytes lie in the file* (``formats.py``; it never reads tensor data). The parent then rebuilds the tree from the tags and reads the storage bytes itself.
+bytes lie in the file* (``formats.py``; it never reads tensor data). The parent then
+rebuilds the tree from the tags and reads the storage bytes itself.
 
 Everything a hostile file can do to an unpickler (deep recursion that crashes the interpreter,
 exponential hashing of shared tuples, huge allocations, stale heap memory, changes to module
