@@ -98,3 +98,11 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=2))
 log_processor = dict(window_size=10)
+
+# CPU threads on a shared machine and exact resume (docs/train_test.md): one torch thread in the
+# main process (CPUThreadsHook; OMP_NUM_THREADS in the environment wins), data workers on one torch
+# thread each and single-threaded OpenCV (MMEngine's env_cfg); a warning line when the cores are
+# oversubscribed. ExactResumeHook: augmentation seeded per (seed, epoch, sample), so a run resumed
+# from an epoch checkpoint ends with the weights of the uninterrupted run.
+env_cfg = dict(mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
+custom_hooks = [dict(type='CPUThreadsHook', num_threads=1), dict(type='ExactResumeHook')]

@@ -28,8 +28,8 @@ class ExactResumeHook(Hook):
       per worker start (``seed + worker_id``), so it depends on when the workers started (every
       epoch, or once with ``persistent_workers``) and, with ``num_workers=0``, on everything the
       main process drew before. The hook seeds each sample's pipeline from
-      ``(seed, epoch, index)`` instead (:class:`~eba_prnetcc_mmpose.engine.seeding.SeededPrepareData`),
-      whichever worker or process loads it;
+      ``(seed, epoch, index)`` instead, whichever worker or process loads it
+      (:class:`~eba_prnetcc_mmpose.engine.seeding.SeededPrepareData`);
     - the main process's generators (dropout and any other draw in the model or hooks): reseeded
       from ``(seed, epoch)`` at the start of every epoch.
 
