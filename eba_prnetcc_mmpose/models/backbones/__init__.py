@@ -1,4 +1,4 @@
 """Backbones."""
-from .eba_resnet import EBABasicBlock, EBABottleneck, EBAResNet, UnknownDepthError
+from .eba_resnet import EBABasicBlock, EBABottleneck, EBAResNet
 
-__all__ = ['EBAResNet', 'EBABasicBlock', 'EBABottleneck', 'UnknownDepthError']
+__all__ = ['EBAResNet', 'EBABasicBlock', 'EBABottleneck']

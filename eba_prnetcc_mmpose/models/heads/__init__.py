@@ -1,4 +1,4 @@
 """Heads."""
-from .mlp_simcc_head import FeatureMapMismatchError, MLPSimCCHead
+from .mlp_simcc_head import MLPSimCCHead
 
-__all__ = ['MLPSimCCHead', 'FeatureMapMismatchError']
+__all__ = ['MLPSimCCHead']

@@ -1,5 +1,5 @@
-"""Reusable layers: bridge attention and the ``Mish`` activation registration."""
+"""Layers: bridge attention; importing this package also registers the ``Mish`` activation."""
+from . import activations  # noqa: F401  (registers 'Mish')
 from .bridge_attention import BridgeAttention
-from .mish import register_mish
 
-__all__ = ['BridgeAttention', 'register_mish']
+__all__ = ['BridgeAttention']

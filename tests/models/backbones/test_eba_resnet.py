@@ -1,161 +1,286 @@
-import pickle
-
+"""EBAResNet and its blocks: the paper's attention (hand computation, parameter count), and
+MMPose's own ResNet tests (tests/test_models/test_backbones/test_resnet.py of open-mmlab/mmpose)
+run on the stock class and ours side by side."""
 import pytest
 import torch
 import torch.nn.functional as F
+import torchvision
 from mmpose.models.backbones import ResNet
+from mmpose.models.backbones.resnet import BasicBlock, Bottleneck, ResLayer, get_expansion
 from mmpose.registry import MODELS
 from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from eba_prnetcc_mmpose.models.backbones import EBABasicBlock, EBABottleneck, EBAResNet
 
-STAGE_CHANNELS = (64, 128, 256, 512)
-BLOCKS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3), 50: (3, 4, 6, 3), 101: (3, 4, 23, 3),
-          152: (3, 8, 36, 3)}
+OURS = {BasicBlock: EBABasicBlock, Bottleneck: EBABottleneck}
+STAGE_BLOCKS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3), 50: (3, 4, 6, 3)}
+RELU = dict(type='ReLU', inplace=True)
 
 
-def attention_params(depth: int, r: int = 16) -> int:
-    """Hand count of the bridge-attention parameters (squeeze Linear + BN1d, excite Linear)."""
+def attention_params(depth, r=16):
+    """Hand count of the bridge attention: per block, squeeze Linear + BN1d per map, excite."""
     total = 0
-    for width, n in zip(STAGE_CHANNELS, BLOCKS[depth]):
-        if depth < 50:
-            c, bridged = width, [width, width]
-        else:
-            c, bridged = 4 * width, [width, width, 4 * width]
-        s = c // r
-        total += n * (sum(ci * s + 2 * s for ci in bridged) + s * c)
+    for width, n in zip((64, 128, 256, 512), STAGE_BLOCKS[depth]):
+        c = width if depth < 50 else 4 * width
+        bridged = [width, c] if depth < 50 else [width, width, c]
+        total += n * (sum(ci * (c // r) + 2 * (c // r) for ci in bridged) + (c // r) * c)
     return total
 
 
-@pytest.mark.parametrize('depth', [18, 34, 50, 101, 152])
-def test_shapes_and_registry(depth):
-    model = MODELS.build(dict(type='EBAResNet', depth=depth, out_indices=(0, 1, 2, 3)))
-    assert isinstance(model, EBAResNet) and isinstance(model, ResNet)
-    model.eval()
+class PassThrough(nn.Module):
+    """Attention switched off: the block's last map unchanged."""
+
+    def forward(self, feats):
+        return feats[-1]
+
+
+def randomise(model):
     with torch.no_grad():
-        outs = model(torch.randn(1, 3, 64, 96))
-    expansion = 1 if depth < 50 else 4
-    assert [tuple(o.shape) for o in outs] == [
-        (1, c * expansion, 64 // s, 96 // s) for c, s in zip(STAGE_CHANNELS, (4, 8, 16, 32))]
-    block = EBABasicBlock if depth < 50 else EBABottleneck
-    blocks = [m for m in model.modules() if isinstance(m, block)]
-    assert len(blocks) == sum(BLOCKS[depth])  # attention in every residual block
+        for name, t in model.state_dict().items():
+            if t.is_floating_point():
+                t.copy_(torch.rand_like(t) + 0.5 if 'running_var' in name
+                        else torch.randn_like(t) * 0.1)
 
 
+# ------------------------------------------------------------------ the paper's attention
 @pytest.mark.parametrize('depth', [18, 34, 50])
 def test_extra_parameters_match_hand_count(depth):
-    eba = EBAResNet(depth)
-    stock = ResNet(depth)
-    extra = sum(p.numel() for p in eba.parameters()) - sum(p.numel() for p in stock.parameters())
+    extra = (sum(p.numel() for p in EBAResNet(depth).parameters())
+             - sum(p.numel() for p in ResNet(depth).parameters()))
     assert extra == attention_params(depth)
-    # design.md's hand count: +0.13 M (R18), +0.24 M (R34), +3.2 M (R50, 3.15 unrounded)
-    assert round(extra / 1e6, 2) == {18: 0.13, 34: 0.24, 50: 3.15}[depth]
+    assert round(extra / 1e6, 2) == {18: 0.13, 34: 0.24, 50: 3.15}[depth]  # design.md §2
+
+
+@pytest.mark.parametrize('act', ['Mish', 'ReLU'])
+def test_basic_block_matches_hand_written_reference(act):
+    block = EBABasicBlock(32, 32, attention_cfg=dict(reduction=4), act_cfg=dict(type=act))
+    randomise(block)
+    block.eval()
+    x = torch.randn(2, 32, 8, 8)
+    act_fn = F.mish if act == 'Mish' else F.relu
+    f1 = act_fn(block.norm1(block.conv1(x)))
+    f2 = block.norm2(block.conv2(f1))
+    s = sum(bn(linear(f.mean((2, 3))))
+            for f, (linear, bn) in zip((f1, f2), block.attention.squeeze))
+    w = torch.sigmoid(block.attention.excite(F.mish(s)))       # attention act: Mish (default)
+    torch.testing.assert_close(block(x), act_fn(f2 * w[:, :, None, None] + x))
+
+
+@pytest.mark.parametrize('depth,num_bridged,in_channels', [
+    (50, None, [64, 64, 256]), (50, 2, [64, 256]), (50, 1, [256]), (18, None, [64, 64]),
+    (18, 1, [64])])
+def test_num_bridged_selects_the_last_conv_outputs(depth, num_bridged, in_channels):
+    assert EBAResNet(depth, num_bridged=num_bridged).layer1[0].attention.in_channels == in_channels
+
+
+@pytest.mark.parametrize('depth,num_bridged', [(18, 3), (50, 4)])
+def test_num_bridged_beyond_the_block_is_a_value_error(depth, num_bridged):
+    with pytest.raises(ValueError, match='num_bridged'):
+        EBAResNet(depth, num_bridged=num_bridged)
+
+
+@pytest.mark.parametrize('depth', [18, 50])
+def test_with_attention_passed_through_it_is_mmpose_resnet(depth):
+    """Same weights, attention off, ReLU trunk: our blocks compute exactly ResNet's."""
+    stock, ours = ResNet(depth, out_indices=(0, 1, 2, 3)), EBAResNet(
+        depth, out_indices=(0, 1, 2, 3), act_cfg=RELU)
+    randomise(stock)
+    missing, unexpected = ours.load_state_dict(stock.state_dict(), strict=False)
+    assert not unexpected and all('.attention.' in k for k in missing)
+    for block in ours.modules():
+        if isinstance(block, (EBABasicBlock, EBABottleneck)):
+            block.attention = PassThrough()
+    stock.eval(), ours.eval()
+    x = torch.randn(2, 3, 64, 64)
+    for a, b in zip(stock(x), ours(x)):
+        torch.testing.assert_close(a, b)
 
 
 @pytest.mark.parametrize('depth,act', [(18, 'Mish'), (34, 'ReLU'), (50, 'Mish')])
 def test_forward_backward_every_parameter_gets_gradient(depth, act):
-    # zero_init_residual zeroes the last BN of each block, which would (correctly) give the
-    # attention a zero gradient on the first step; switch it off to see every path.
+    # zero_init_residual zeroes each block's last BN: the attention would get no gradient yet
     model = EBAResNet(depth, act_cfg=dict(type=act), zero_init_residual=False)
     model.init_weights()
     model.train()
-    out = model(torch.randn(2, 3, 64, 64))[-1]
-    out.square().mean().backward()
-    dead = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum()]
-    assert dead == []
-
-
-def test_block_matches_hand_written_reference():
-    block = EBABasicBlock(32, 32, attention_cfg=dict(reduction=4), act_cfg=dict(type='Mish'))
-    with torch.no_grad():
-        for p in block.parameters():
-            p.normal_(0, 0.3)
-    block.eval()
-    x = torch.randn(2, 32, 8, 8)
-    att = block.attention
-    f1 = F.mish(block.norm1(block.conv1(x)))
-    f2 = block.norm2(block.conv2(f1))
-    s1 = att.squeeze[0][1](att.squeeze[0][0](f1.mean((2, 3))))  # BN(W1 GAP(F1))   eq. 1
-    s2 = att.squeeze[1][1](att.squeeze[1][0](f2.mean((2, 3))))
-    w = torch.sigmoid(att.excite(F.mish(s1 + s2)))               # eq. 2-3
-    expected = F.mish(f2 * w[:, :, None, None] + x)
-    torch.testing.assert_close(block(x), expected)
-
-
-def test_bottleneck_bridges_three_maps_and_num_bridged_one_is_se():
-    model = EBAResNet(50, num_bridged=None)
-    block = model.layer1[0]
-    assert block.attention.in_channels == [64, 64, 256]
-    se = EBAResNet(50, num_bridged=1).layer1[0]
-    assert se.attention.in_channels == [256]
-    with pytest.raises(ValueError, match='num_bridged'):
-        EBAResNet(18, num_bridged=3)
+    model(torch.randn(2, 3, 64, 64))[-1].square().mean().backward()
+    assert [n for n, p in model.named_parameters() if p.grad is None or not p.grad.any()] == []
 
 
 @pytest.mark.parametrize('act,cls', [('Mish', nn.Mish), ('ReLU', nn.ReLU)])
-def test_trunk_activation_is_a_setting(act, cls):
-    model = EBAResNet(18, act_cfg=dict(type=act), attention_act_cfg=dict(type='ReLU'))
-    assert isinstance(model.relu, cls)
-    assert all(isinstance(b.relu, cls) for b in model.modules() if isinstance(b, EBABasicBlock))
-    assert isinstance(model.layer1[0].attention.act, nn.ReLU)
-    deep = EBAResNet(18, deep_stem=True, act_cfg=dict(type=act))
-    assert all(isinstance(m.activate, cls) for m in deep.stem)
+@pytest.mark.parametrize('deep_stem', [False, True])
+def test_trunk_activation_is_a_setting(act, cls, deep_stem):
+    model = EBAResNet(18, act_cfg=dict(type=act), attention_act_cfg=dict(type='ReLU'),
+                      deep_stem=deep_stem)
+    stem = [m.activate for m in model.stem] if deep_stem else [model.relu]
+    assert all(isinstance(m, cls) for m in stem)
+    blocks = [b for b in model.modules() if isinstance(b, EBABasicBlock)]
+    assert len(blocks) == 8 and all(isinstance(b.relu, cls) for b in blocks)
+    assert all(isinstance(b.attention.act, nn.ReLU) for b in blocks)
 
 
-def test_with_cp_gives_same_output_and_gradients():
-    torch.manual_seed(0)
+def test_with_cp_gives_the_same_output_and_gradients():
     plain = EBAResNet(18, zero_init_residual=False)
     cp = EBAResNet(18, with_cp=True, zero_init_residual=False)
     cp.load_state_dict(plain.state_dict())
-    plain.eval(), cp.eval()
-    x = torch.randn(1, 3, 64, 64, requires_grad=True)
+    x = torch.randn(2, 3, 64, 64, requires_grad=True)
     y1, y2 = plain(x)[-1], cp(x)[-1]
     torch.testing.assert_close(y1, y2)
     y1.sum().backward(), y2.sum().backward()
-    torch.testing.assert_close(plain.layer1[0].attention.excite.weight.grad,
-                               cp.layer1[0].attention.excite.weight.grad)
+    for a, b in zip(plain.parameters(), cp.parameters()):
+        torch.testing.assert_close(a.grad, b.grad)
 
 
-def test_frozen_stages_and_norm_eval_are_stock_behaviour():
-    model = EBAResNet(18, frozen_stages=1, norm_eval=True)
-    model.train()
-    assert not any(p.requires_grad for p in model.layer1.parameters())
-    assert all(p.requires_grad for p in model.layer2.parameters())
-    assert not model.layer3[0].attention.squeeze[0][1].training  # BN1d follows norm_eval
+# ------------------------------------------------------------------ MMPose's ResNet tests
+@pytest.mark.parametrize('args,kwargs', [
+    ((20, ), {}),                                          # unknown depth: KeyError
+    ((50, ), dict(num_stages=0)),
+    ((50, ), dict(num_stages=5)),
+    ((50, ), dict(strides=(1, ), dilations=(1, 1), num_stages=3)),
+    ((50, ), dict(style='tensorflow')),
+    ((18, ), dict(out_indices=(4, ))),
+])
+def test_bad_arguments_raise_what_resnet_raises(args, kwargs):
+    with pytest.raises(Exception) as stock:
+        ResNet(*args, **kwargs)
+    with pytest.raises(type(stock.value)):
+        EBAResNet(*args, **kwargs)
 
 
-def test_unknown_depth_is_a_clear_error():  # also a KeyError: test_resnet_contract.py
-    with pytest.raises(ValueError, match=r'unknown depth 20.*\[18, 34, 50, 101, 152\]'):
+def test_unknown_depth_is_a_key_error_naming_the_depth():
+    with pytest.raises(KeyError, match='depth 20'):
         EBAResNet(20)
 
 
-# ---------------------------------------------------------------- pretrained weights
-def torchvision_checkpoint(tmp_path, depth):
-    import torchvision
+@pytest.mark.parametrize('block,kwargs', [
+    (BasicBlock, dict(expansion=2)), (Bottleneck, dict(style='tensorflow')),
+    (Bottleneck, dict(expansion=3))])
+def test_bad_block_arguments_raise_what_the_stock_block_raises(block, kwargs):
+    with pytest.raises(Exception) as stock:
+        block(64, 64, **kwargs)
+    with pytest.raises(type(stock.value)):
+        OURS[block](64, 64, **kwargs)
+
+
+def test_get_expansion_of_our_blocks():
+    assert get_expansion(EBABasicBlock) == get_expansion(BasicBlock) == 1
+    assert get_expansion(EBABottleneck) == get_expansion(Bottleneck) == 4
+    assert get_expansion(EBABottleneck, 2) == 2
+
+
+def _downsample(cin, cout, stride):
+    return nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
+
+
+@pytest.mark.parametrize('block,cin,cout,kwargs', [
+    (b, cin, cout, kw) for b in (BasicBlock, Bottleneck) for cin, cout, kw in [
+        (64, 64, {}), (64, 128, {}), (64, 128, dict(stride=2)), (64, 64, dict(with_cp=True))]
+] + [(Bottleneck, 64, 64, dict(stride=2, style='caffe')), (Bottleneck, 64, 64, dict(expansion=2))])
+def test_blocks_have_the_stock_layout_and_shapes(block, cin, cout, kwargs):
+    if cin != cout or kwargs.get('stride', 1) != 1:
+        kwargs = dict(kwargs, downsample=_downsample(cin, cout, kwargs.get('stride', 1)))
+    stock, ours = block(cin, cout, **kwargs), OURS[block](cin, cout, **kwargs)
+    for attr in ('in_channels', 'mid_channels', 'out_channels', 'stride', 'with_cp'):
+        assert getattr(ours, attr) == getattr(stock, attr), attr
+    for i in range(1, ours.num_convs + 1):
+        s, o = getattr(stock, f'conv{i}'), getattr(ours, f'conv{i}')
+        assert (o.in_channels, o.out_channels, o.kernel_size, o.stride) == (
+            s.in_channels, s.out_channels, s.kernel_size, s.stride)
+    x = torch.randn(1, cin, 16, 16, requires_grad=kwargs.get('with_cp', False))
+    assert ours(x).shape == stock(x).shape
+
+
+@pytest.mark.parametrize('block', [BasicBlock, Bottleneck])
+@pytest.mark.parametrize('cin,cout,kwargs', [
+    (32, 32, {}), (32, 64, {}), (32, 64, dict(stride=2)), (32, 64, dict(stride=2, avg_down=True))])
+def test_res_layer_of_our_blocks_matches_the_stock_layer(block, cin, cout, kwargs):
+    stock, ours = ResLayer(block, 3, cin, cout, **kwargs), ResLayer(OURS[block], 3, cin, cout,
+                                                                    **kwargs)
+    assert len(ours) == len(stock) == 3
+    for s, o in zip(stock, ours):
+        assert (o.in_channels, o.out_channels, o.stride, o.conv1.out_channels) == (
+            s.in_channels, s.out_channels, s.stride, s.conv1.out_channels)
+        assert [type(m) for m in o.downsample or []] == [type(m) for m in s.downsample or []]
+    x = torch.randn(1, cin, 16, 16)
+    assert ours(x).shape == stock(x).shape
+
+
+@pytest.mark.parametrize('depth,kwargs', [
+    (18, dict(out_indices=(0, 1, 2, 3))),
+    (34, dict(out_indices=(3, ))),
+    (50, dict(out_indices=(0, 1, 2))),
+    (50, dict(out_indices=(0, 1, 2, 3), base_channels=32)),
+    (50, dict(out_indices=(0, 1, 2, 3), deep_stem=True, avg_down=True)),  # ResNetV1d
+    (50, dict(out_indices=(0, 3), strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2))),
+])
+def test_built_by_registry_with_resnet_output_shapes(depth, kwargs):
+    ours = MODELS.build(dict(type='EBAResNet', depth=depth, **kwargs))
+    stock = ResNet(depth, **kwargs)
+    assert isinstance(ours, ResNet)
+    ours.eval(), stock.eval()
+    x = torch.randn(1, 3, 64, 96)
+    with torch.no_grad():
+        assert [f.shape for f in ours(x)] == [f.shape for f in stock(x)]
+    block = EBABasicBlock if depth < 50 else EBABottleneck
+    assert sum(isinstance(m, block) for m in ours.modules()) == sum(STAGE_BLOCKS[depth])
+
+
+def _norms_training(modules):
+    return {m.training for m in modules if isinstance(m, _BatchNorm)}
+
+
+def test_norm_eval_keeps_every_norm_in_eval_mode_incl_the_attention():
+    model = EBAResNet(18, norm_eval=True)
+    model.train()
+    assert _norms_training(model.modules()) == {False}
+    assert any(isinstance(m, nn.BatchNorm1d) for m in model.modules())
+
+
+@pytest.mark.parametrize('deep_stem', [False, True])
+def test_frozen_stages_freeze_like_resnet(deep_stem):
+    for cls in (ResNet, EBAResNet):
+        model = cls(18, frozen_stages=1, deep_stem=deep_stem, avg_down=deep_stem)
+        model.train()
+        frozen = ([model.stem] if deep_stem else [model.conv1, model.norm1]) + [model.layer1]
+        assert not any(p.requires_grad for m in frozen for p in m.parameters()), cls
+        assert _norms_training(m for f in frozen for m in f.modules()) == {False}, cls
+        assert all(p.requires_grad for p in model.layer2.parameters()), cls
+
+
+@pytest.mark.parametrize('zero_init_residual', [True, False])
+@pytest.mark.parametrize('depth,norm', [(18, 'norm2'), (50, 'norm3')])
+def test_zero_init_residual_like_resnet(zero_init_residual, depth, norm):
+    model = EBAResNet(depth, zero_init_residual=zero_init_residual)
+    model.init_weights()
+    last = [getattr(m, norm) for m in model.modules()
+            if isinstance(m, (EBABasicBlock, EBABottleneck))]
+    zero = [not m.weight.any() and not m.bias.any() for m in last]
+    assert all(zero) if zero_init_residual else not any(zero)
+
+
+# ------------------------------------------------------------------ pretrained weights
+@pytest.mark.parametrize('depth', [18, 50])
+def test_pretrained_init_cfg_loads_a_torchvision_checkpoint(tmp_path, captured_log, depth):
     net = getattr(torchvision.models, f'resnet{depth}')(weights=None)
-    path = tmp_path / f'resnet{depth}_torchvision.pth'
+    randomise(net)
+    path = tmp_path / 'resnet.pth'
     torch.save(net.state_dict(), path)
-    return path, net.state_dict()
-
-
-def test_loads_torchvision_checkpoint_and_reports_new_attention(tmp_path, captured_log):
-    path, tv_state = torchvision_checkpoint(tmp_path, 34)
-    model = EBAResNet(34, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    model = EBAResNet(depth, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     model.init_weights()
     own = model.state_dict()
-    for key, value in tv_state.items():
+    for key, value in net.state_dict().items():
         if not key.startswith('fc.'):
             torch.testing.assert_close(own[key], value, msg=key)
-    messages = [r.getMessage() for r in captured_log]
-    summary = [m for m in messages if 'newly initialised' in m]
-    assert len(summary) == 1
-    n_att = sum(1 for k in own if '.attention.' in k)
-    assert f'{n_att} bridge-attention tensors' in summary[0] and '(fc)' in summary[0]
-    assert not any('missing keys' in m for m in messages)
+    text = '\n'.join(r.getMessage() for r in captured_log)
+    assert 'unexpected key in source state_dict: fc.weight, fc.bias' in text
+    missing = text.split('missing keys in source state_dict: ')[1].split('\n')[0].split(', ')
+    assert sorted(missing) == sorted(k for k in own if '.attention.' in k
+                                     and 'num_batches_tracked' not in k)
 
 
-def test_loads_backbone_of_a_whole_model_checkpoint_with_prefix(tmp_path):
+def test_pretrained_init_cfg_with_prefix_loads_a_pose_model_backbone(tmp_path):
     src = EBAResNet(18)
+    randomise(src)
     path = tmp_path / 'pose_model.pth'
     torch.save({'state_dict': {f'backbone.{k}': v for k, v in src.state_dict().items()},
                 'meta': {}}, path)
@@ -163,60 +288,4 @@ def test_loads_backbone_of_a_whole_model_checkpoint_with_prefix(tmp_path):
                                       prefix='backbone.'))
     dst.init_weights()
     for key, value in src.state_dict().items():
-        torch.testing.assert_close(dst.state_dict()[key], value)
-
-
-def test_wrong_depth_checkpoint_fails_naming_both_depths(tmp_path):
-    path, _ = torchvision_checkpoint(tmp_path, 18)
-    model = EBAResNet(34, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
-    with pytest.raises(ValueError, match=r'EBAResNet-34 .*ResNet-18 trunk.*depth=18'):
-        model.init_weights()
-    path50, _ = torchvision_checkpoint(tmp_path, 50)
-    with pytest.raises(ValueError, match='ResNet-50 trunk'):
-        EBAResNet(34).load_pretrained(str(path50))
-
-
-def test_missing_and_broken_checkpoints_are_clear_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match='not found.*init_cfg'):
-        EBAResNet(18).load_pretrained(str(tmp_path / 'nope.pth'))
-    broken = tmp_path / 'broken.pth'
-    path, _ = torchvision_checkpoint(tmp_path, 18)
-    broken.write_bytes(path.read_bytes()[:1000])  # truncated download
-    # the restricted loader's CorruptCheckpointError (an UnpicklingError) passes through
-    with pytest.raises(pickle.UnpicklingError, match='damaged or not a PyTorch checkpoint'):
-        EBAResNet(18).load_pretrained(str(broken))
-    other = tmp_path / 'other.pth'
-    torch.save({'encoder.weight': torch.zeros(3)}, other)
-    with pytest.raises(ValueError, match='no ResNet trunk keys'):
-        EBAResNet(18).load_pretrained(str(other))
-
-
-@pytest.fixture
-def offline(monkeypatch, tmp_path):
-    """No network and an empty torch hub cache: MMEngine's downloads fail as they do offline."""
-    import urllib.error
-
-    import mmengine.runner.checkpoint as mm_ckpt
-
-    def no_network(url, *args, **kwargs):
-        raise urllib.error.URLError('[Errno -3] Temporary failure in name resolution')
-
-    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
-    monkeypatch.setattr(mm_ckpt, 'load_from_http', no_network)  # torchvision:// goes through it
-
-
-@pytest.mark.parametrize('checkpoint,url', [
-    ('torchvision://resnet18', 'https://download.pytorch.org/models/resnet18'),
-    ('http://127.0.0.1:9/resnet18.pth', None),  # connection refused: a real failed download
-])
-def test_failed_download_says_so_and_how_to_go_on(offline, checkpoint, url):
-    model = EBAResNet(18, init_cfg=dict(type='Pretrained', checkpoint=checkpoint))
-    with pytest.raises(ConnectionError) as err:
-        model.init_weights()
-    msg = str(err.value)
-    assert f'downloading the pretrained checkpoint {checkpoint!r}' in msg and 'failed' in msg
-    assert 'model.backbone.init_cfg=None' in msg and 'local copy' in msg
-    assert 'damaged' not in msg
-    if url:
-        assert url in msg  # where to fetch it by hand
-    assert isinstance(err.value, OSError)  # what MMEngine's own URLError is
+        torch.testing.assert_close(dst.state_dict()[key], value, msg=key)
