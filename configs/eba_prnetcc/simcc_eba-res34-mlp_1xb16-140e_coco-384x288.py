@@ -32,7 +32,9 @@ model = dict(
         deconv_kernel_sizes=(4, 4, 4),
         num_mlp_layers=2,
         mlp_hidden_channels=256,
-        loss=dict(type='EBAKLDiscretLoss', use_target_weight=True)))
+        # §3.4 paraphrases SimCC's reference loss: KLDivLoss(reduction='none') averaged, i.e.
+        # a mean over the bins (docs/paper_to_code.md, "Loss normalisation")
+        loss=dict(type='EBAKLDiscretLoss', use_target_weight=True, bin_reduction='mean')))
 
 # Paper §4.3 augmentation: horizontal flip, rotation in +-30 deg, scale 0.7-1.3
 # (MMPose's RandomHalfBody is not listed by the paper and is left out).

@@ -10,19 +10,20 @@ from torch import Tensor
 class EBAKLDiscretLoss(KLDiscretLoss):
     """KL divergence between predicted and target SimCC distributions, eq. 4-5 of the paper.
 
-    For joint ``k`` of instance ``n``, with ``KL(p || q) = sum_bins p (log p - log q)``::
+    For joint ``k`` of instance ``n``, with ``KL(p || q)`` reduced over the bins by
+    ``bin_reduction`` (``'sum'``: the true KL; ``'mean'``: divided by the number of bins)::
 
         loss[n, k] = W[n, k] * (KL(gt_x || softmax(o_x)) + KL(gt_y || softmax(o_y)))   # eq. 4
         loss       = loss_weight * mean_{n, k} loss[n, k]                              # eq. 5
 
-    i.e. a true KL per axis (summed over bins) and a mean over joints and instances, so the
-    value does not grow with the batch size. MMPose's :class:`KLDiscretLoss` instead averages
-    over bins and sums over instances: for ``Bx = By = B`` bins per axis and ``N`` instances,
-    ``KLDiscretLoss = N / B * EBAKLDiscretLoss`` (tested in ``tests/models/losses``).
+    The mean over instances and joints keeps the value independent of the batch size.
+    ``bin_reduction='mean'`` is the reference SimCC loss the paper paraphrases (§3.4: PyTorch's
+    ``KLDivLoss`` with ``reduction='none'``, averaged); MMPose's :class:`KLDiscretLoss` also
+    averages over bins but sums over instances, so it equals ``N`` times this loss for ``N``
+    instances (``N / B`` times with ``'sum'`` and ``B`` bins per axis).
 
     Args:
-        beta (float): Temperature applied to the predictions before the log-softmax.
-            Defaults to 1.0.
+        beta (float): Temperature of the predictions' softmax. Defaults to 1.0.
         label_softmax (bool): Pass the targets through ``softmax(label_beta * gt)`` first.
             Defaults to False.
         label_beta (float): Temperature of the label softmax. Defaults to 10.0.
@@ -31,6 +32,8 @@ class EBAKLDiscretLoss(KLDiscretLoss):
         mask (Sequence[int], optional): Joint indices whose loss is scaled by ``mask_weight``.
         mask_weight (float): Scale of the masked joints. Defaults to 1.0.
         loss_weight (float): Overall loss scale. Defaults to 1.0.
+        bin_reduction (str): ``'sum'`` or ``'mean'`` of the KL terms over the bins.
+            Defaults to ``'sum'``.
     """
 
     def __init__(self,
@@ -40,15 +43,20 @@ class EBAKLDiscretLoss(KLDiscretLoss):
                  use_target_weight: bool = True,
                  mask: Optional[Sequence[int]] = None,
                  mask_weight: float = 1.0,
-                 loss_weight: float = 1.0):
+                 loss_weight: float = 1.0,
+                 bin_reduction: str = 'sum'):
+        if bin_reduction not in ('sum', 'mean'):
+            raise ValueError(f"bin_reduction must be 'sum' or 'mean', got {bin_reduction!r}")
         super().__init__(beta=beta, label_softmax=label_softmax, label_beta=label_beta,
                          use_target_weight=use_target_weight, mask=mask,
                          mask_weight=mask_weight)
         self.loss_weight = loss_weight
+        self.bin_reduction = bin_reduction
 
     def criterion(self, dec_outs: Tensor, labels: Tensor) -> Tensor:
-        """KL divergence per row of ``(M, bins)`` logits and targets, summed over bins."""
-        return super().criterion(dec_outs, labels) * dec_outs.size(1)
+        """KL divergence of each row of ``(M, bins)`` logits and targets, reduced over bins."""
+        loss = super().criterion(dec_outs, labels)  # mean over bins
+        return loss * dec_outs.size(1) if self.bin_reduction == 'sum' else loss
 
     def forward(self, pred_simcc: Sequence[Tensor], gt_simcc: Sequence[Tensor],
                 target_weight: Optional[Tensor] = None) -> Tensor:
@@ -57,50 +65,19 @@ class EBAKLDiscretLoss(KLDiscretLoss):
         Args:
             pred_simcc (Sequence[Tensor]): Predicted logits, each of shape (N, K, bins).
             gt_simcc (Sequence[Tensor]): Target distributions of the same shapes.
-            target_weight (Tensor, optional): Joint weights ``W`` of shape (N, K); required
-                when ``use_target_weight`` is True.
+            target_weight (Tensor, optional): Joint weights ``W`` of shape (N, K); needed
+                with ``use_target_weight``.
 
         Returns:
             Tensor: Scalar loss.
         """
         N, K, _ = pred_simcc[0].shape
-        per_joint = 0
-        for axis, pred, target in zip('xy', pred_simcc, gt_simcc):
-            self._check_shapes(axis, pred, target)
-            per_joint = per_joint + self.criterion(
-                pred.reshape(N * K, -1), target.reshape(N * K, -1)).reshape(N, K)
+        loss = sum(self.criterion(p.reshape(N * K, -1), g.reshape(N * K, -1)).reshape(N, K)
+                   for p, g in zip(pred_simcc, gt_simcc))
         if self.use_target_weight:
             if target_weight is None:
-                raise ValueError('EBAKLDiscretLoss: use_target_weight=True needs target_weight.')
-            per_joint = per_joint * target_weight.reshape(N, K)
+                raise ValueError('use_target_weight=True needs target_weight')
+            loss = loss * target_weight.reshape(N, K)
         if self.mask is not None:
-            per_joint[:, self.mask] = per_joint[:, self.mask] * self.mask_weight
-        return self.loss_weight * per_joint.mean()
-
-    @staticmethod
-    def _check_shapes(axis: str, pred: Tensor, target: Tensor) -> None:
-        """Name the setting behind a prediction/target shape mismatch.
-
-        Shapes are (N, K, bins): K is the head's ``out_channels`` against the dataset's keypoint
-        count (its metainfo), bins is the head's ``input_size x simcc_split_ratio`` against the
-        codec's.
-        """
-        if pred.shape == target.shape:
-            return
-        shapes = f'{axis} logits {tuple(pred.shape)}, targets {tuple(target.shape)}'
-        if pred.dim() != 3 or target.dim() != 3 or pred.shape[0] != target.shape[0]:
-            raise ValueError(f'EBAKLDiscretLoss: expected (N, K, bins) logits and targets of the '
-                             f'same shape, got {shapes}.')
-        if pred.shape[1] != target.shape[1]:
-            raise ValueError(
-                f'EBAKLDiscretLoss: the head predicts {pred.shape[1]} keypoints '
-                f'(model.head.out_channels={pred.shape[1]}) but the dataset has '
-                f'{target.shape[1]} keypoints per instance ({shapes}). Set '
-                f'model.head.out_channels={target.shape[1]}, and give the dataset the metainfo '
-                f'of its {target.shape[1]} keypoints (see docs/custom_dataset.md).')
-        side = 'W' if axis == 'x' else 'H'
-        raise ValueError(
-            f'EBAKLDiscretLoss: the head gives {pred.shape[2]} {axis} bins but the codec\'s '
-            f'targets have {target.shape[2]} ({shapes}). Bins are input {side} x '
-            f'simcc_split_ratio: the head (input_size, simcc_split_ratio) and the codec '
-            f'(SimCCLabel input_size, simcc_split_ratio) must agree.')
+            loss[:, self.mask] = loss[:, self.mask] * self.mask_weight
+        return self.loss_weight * loss.mean()
