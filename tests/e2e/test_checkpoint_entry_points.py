@@ -1,0 +1,79 @@
+"""What MMEngine / MMPose do with a loaded checkpoint never runs the file's config texts.
+
+A real training checkpoint of the demo model (1 epoch on a tiny synthetic set) is copied with its
+``meta.cfg`` / ``meta.config`` / ``message_hub.runtime_info.cfg`` replaced by Python that would
+write a marker file. MMPose's stock ``tools/test.py`` and its ``Pose2DInferencer(model=None,
+weights=...)`` (MMEngine's ``BaseInferencer`` reads the config from the checkpoint) must not run
+it; the untouched checkpoint's config (what MMEngine wrote, literal-only) still builds the model.
+"""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from eba_tools import DEMO_CONFIG as DEMO
+from eba_tools import REPO as ROOT
+from eba_tools.demo_job import set_data_root
+from eba_tools.launch import mmpose_tool
+from eba_tools.synthetic_coco import generate_synthetic_coco
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('entry')
+    data = tmp / 'data'
+    generate_synthetic_coco(str(data), num_train=8, num_val=4, image_size=(128, 128), seed=2,
+                            progress=False)
+    cfg = Config.fromfile(DEMO)
+    set_data_root(cfg, str(data))
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.update(batch_size=8, num_workers=0, persistent_workers=False)
+    cfg.test_dataloader = cfg.val_dataloader
+    cfg.train_cfg.update(max_epochs=1, val_interval=100)
+    cfg_path = tmp / 'cfg.py'
+    cfg.dump(str(cfg_path))
+    work = tmp / 'work'
+    run([sys.executable, os.path.join(ROOT, 'tools', 'train.py'), str(cfg_path), '--work-dir',
+         str(work)])
+    good = work / 'epoch_1.pth'
+    marker = tmp / 'pwned'
+    text = f"import os\nopen({str(marker)!r}, 'w').write('pwned')\n"
+    ckpt = torch.load(good, weights_only=False)  # our own file: trusted
+    ckpt['meta']['cfg'] = ckpt['meta']['config'] = text
+    ckpt['message_hub']['runtime_info']['cfg'] = text
+    evil = tmp / 'evil.pth'
+    torch.save(ckpt, evil)
+    return dict(cfg=str(cfg_path), good=str(good), evil=str(evil), marker=marker, tmp=tmp)
+
+
+def run(cmd):
+    env = dict(os.environ, PYTHONWARNINGS='ignore', OMP_NUM_THREADS='1')
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, cwd=ROOT)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-4000:]
+    return out
+
+
+def test_stock_test_tool_never_runs_the_checkpoint_config(trained):
+    out = run([sys.executable, mmpose_tool('test.py'), trained['cfg'], trained['evil'],
+               '--work-dir', str(trained['tmp'] / 'test')])
+    assert re.search(r'coco/AP: [0-9.]+', out)
+    assert not trained['marker'].exists()
+
+
+def test_inferencer_builds_from_a_literal_config_and_never_runs_another(trained):
+    import eba_prnetcc_mmpose  # noqa: F401  (what the checkpoint's custom_imports names)
+    from mmpose.apis.inferencers import Pose2DInferencer
+    model = Pose2DInferencer(model=None, weights=trained['good'], device='cpu',
+                             det_model='whole_image').model
+    assert type(model.backbone).__name__ == 'EBAResNet'
+    with pytest.raises((ValueError, KeyError, AssertionError)):
+        Pose2DInferencer(model=None, weights=trained['evil'], device='cpu',
+                         det_model='whole_image')
+    assert not trained['marker'].exists()
