@@ -26,7 +26,8 @@ backbone = dict(type='EBAResNet', depth=18, base_channels=32, stem_channels=32, 
 max_epochs = 30
 
 # ---- derived: nothing below restates a size by hand ---------------------------------------
-codec = simcc_codec(input_size)
+# un-normalised Gaussians (peak 1) for the loss's label_softmax, as RTMPose pairs them
+codec = simcc_codec(input_size, normalize=False)
 train_pipeline, test_pipeline = topdown_pipelines(codec)
 
 model = dict(

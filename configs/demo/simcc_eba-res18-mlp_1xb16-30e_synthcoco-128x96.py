@@ -21,7 +21,10 @@ param_scheduler = [
          by_epoch=True, convert_to_iter_based=True),
 ]
 
-codec = dict(type='SimCCLabel', input_size=(96, 128), sigma=(3.0, 3.0), simcc_split_ratio=2.0)
+# Targets and loss are paired as in RTMPose: un-normalised Gaussians (peak 1) with label_softmax
+# (tools/check_dataset.py flags label_softmax on normalised targets: nearly flat).
+codec = dict(type='SimCCLabel', input_size=(96, 128), sigma=(3.0, 3.0), simcc_split_ratio=2.0,
+             normalize=False)
 
 model = dict(
     type='TopdownPoseEstimator',

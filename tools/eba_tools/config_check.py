@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .coco_check import DatasetCheckError, check_coco_keypoints
 from .registry_hints import missing_custom_imports, unknown_types
+from .target_check import check_targets
 
 _LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 _METAINFO_KEYS = ('dataset_name', 'keypoint_info', 'skeleton_info', 'joint_weights', 'sigmas')
@@ -227,7 +228,8 @@ def check_config(cfg, build_backbone: bool = True) -> List[str]:
 
     Returns:
         list[str]: One line per problem: missing ``custom_imports``, unknown registered types
-        (with a close match), input sizes that disagree, feature-map size and channels,
+        (with a close match), input sizes that disagree, a codec/loss pairing whose targets
+        are nearly flat (:mod:`.target_check`), feature-map size and channels,
         metainfo that is incomplete or does not match the head's ``out_channels``.
     """
     problems = []
@@ -236,6 +238,7 @@ def check_config(cfg, build_backbone: bool = True) -> List[str]:
         problems.append(missing)
     problems += unknown_types(cfg)
     problems += check_sizes(cfg)
+    problems += check_targets(cfg)  # nearly flat SimCC targets (codec/loss pairing)
     if build_backbone:
         problems += check_feature_map(cfg)
     out_channels = ((cfg.get('model') or {}).get('head') or {}).get('out_channels')
