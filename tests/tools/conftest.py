@@ -59,3 +59,23 @@ def check_help():
         assert parser.format_help().count('(default:') >= len(with_default)
 
     return check
+
+
+@pytest.fixture
+def error_lines():
+    """``error_lines(stderr)``: its lines without Python warnings (a warning and the source line
+    it quotes), i.e. what a tool itself printed."""
+
+    def lines(err):
+        out, skip_next = [], False
+        for line in err.strip().splitlines():
+            if skip_next:
+                skip_next = False
+                continue
+            if 'Warning: ' in line:
+                skip_next = True  # warnings.warn prints the source line below it
+                continue
+            out.append(line)
+        return out
+
+    return lines

@@ -15,9 +15,9 @@ def test_help_documents_every_argument(check_help):
     check_help('analysis/benchmark.py')
 
 
-def test_render_of_a_missing_json_is_one_line(run_script):
+def test_render_of_a_missing_json_is_one_line(run_script, error_lines):
     code, _, err = run_script('analysis/benchmark.py', ['--render', 'nope.json'])
-    assert code == 2 and len(err.strip().splitlines()) == 1 and 'nope.json' in err
+    assert code == 2 and len(error_lines(err)) == 1 and 'nope.json' in err
 
 
 def run(*args):

@@ -19,11 +19,12 @@ def test_help_documents_every_argument(check_help):
     (['nope.onnx', 'x.jpg'], 'x.jpg'),
     (['m.onnx', 'x.jpg', '--backend', 'tf'], '--backend'),
 ])
-def test_bad_arguments_are_one_line(run_script, tmp_path, monkeypatch, args, key_fact):
+def test_bad_arguments_are_one_line(run_script, error_lines, tmp_path, monkeypatch, args,
+                                    key_fact):
     monkeypatch.chdir(tmp_path)
     code, _, err = run_script(SCRIPT, args)
     assert code == 2 and 'Traceback' not in err
-    assert len(err.strip().splitlines()) == 1 and key_fact in err
+    assert len(error_lines(err)) == 1 and key_fact in error_lines(err)[0]
 
 
 def test_images_folder_and_video(run_script, tmp_path, demo_export):
