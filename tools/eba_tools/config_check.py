@@ -10,6 +10,7 @@ import os.path as osp
 from typing import Any, Dict, List, Optional, Tuple
 
 from .coco_check import DatasetCheckError, check_coco_keypoints
+from .input_size import feature_map_problem
 from .registry_hints import missing_custom_imports, unknown_types
 from .target_check import check_targets
 
@@ -98,8 +99,8 @@ def _build(cfg_section, scope: str):
 def check_feature_map(cfg) -> List[str]:
     """Build the backbone (and neck) and feed it one image of the head's input size.
 
-    Reports an input size that is not a multiple of the backbone's output stride, and a head
-    whose ``in_featuremap_size`` or ``in_channels`` differs from what the backbone gives.
+    Reports a head whose ``in_featuremap_size`` (:mod:`.input_size`: ``ceil(side / stride)``
+    for ResNet; any input size) or ``in_channels`` differs from what the backbone gives.
     No weights are loaded (``init_weights`` is not called).
     """
     import torch
@@ -130,22 +131,10 @@ def check_feature_map(cfg) -> List[str]:
     probe = 256
     stride = probe // last_map(probe, probe).shape[-1]
     feat = last_map(*input_size)
-    problems = []
-    w, h = input_size
-    bad = [f'{n} {v}' for n, v in (('W', w), ('H', h)) if v % stride]
-    if bad:
-        fix = tuple(max(stride, int(v / stride + 0.5) * stride) for v in (w, h))
-        problems.append(
-            f"input size (W, H) = ({w}, {h}): {' and '.join(bad)} not a multiple of the "
-            f"backbone's output stride {stride} (its feature map is {feat.shape[-1]} x "
-            f'{feat.shape[-2]}, rounded up); use e.g. {fix}')
     fmap = (int(feat.shape[-1]), int(feat.shape[-2]))
-    stated = _size(head.get('in_featuremap_size'))
-    if stated is not None and stated != fmap and not bad:
-        problems.append(
-            f'model.head.in_featuremap_size {stated} but the backbone turns a {w} x {h} input '
-            f'into a {fmap[0]} x {fmap[1]} map (stride {stride}): set in_featuremap_size='
-            f'{fmap}')
+    # the one input-size rule (any size; the head states the measured map): .input_size
+    problem = feature_map_problem(_size(head.get('in_featuremap_size')), input_size, fmap, stride)
+    problems = [problem] if problem else []
     channels = int(feat.shape[1])
     if head.get('in_channels') is not None and int(head['in_channels']) != channels:
         problems.append(

@@ -86,7 +86,9 @@ def _set_input_size(cfg, size):
         ('model.head.in_featuremap_size', 'in_featuremap_size=(3, 3)')]),
     (lambda c: c.model.head.update(in_channels=512), [
         ('model.head.in_channels=512', 'in_channels=256')]),
-    (lambda c: _set_input_size(c, (96, 80)), [('H 80', 'stride 32', '(96, 96)')]),
+    # MMPose's stock `s // 32` at a size that is not a multiple of 32 (the rule: ceil)
+    (lambda c: (_set_input_size(c, (96, 80)), c.model.head.update(in_featuremap_size=(3, 2))),
+     [('in_featuremap_size (3, 2)', '96 x 80', 'ceil(H / 32)', 'in_featuremap_size=(3, 3)')]),
     (lambda c: c.pop('custom_imports'), [
         ('EBAResNet (model.backbone)', 'MLPSimCCHead (model.head)',
          "custom_imports = dict(imports=['eba_prnetcc_mmpose']")]),
@@ -109,6 +111,14 @@ def test_each_problem_names_where_and_what_to_set(squares, change, problems):
 def test_consistent_config_passes(squares):
     reports = check_config_against_data(squares_cfg(squares), progress=False)
     assert [r['keypoints'] for r in reports.values()] == [5, 5]
+
+
+def test_any_input_size_with_the_measured_feature_map_passes(squares):
+    """96 x 80 is not a multiple of 32 and trains: the head states ceil(80 / 32) = 3."""
+    cfg = squares_cfg(squares)
+    _set_input_size(cfg, (96, 80))
+    cfg.test_dataloader = cfg.val_dataloader
+    assert check_config(cfg) == []
 
 
 @pytest.mark.parametrize('config', sorted(
