@@ -10,7 +10,7 @@ the plugin (MMPose's own tools would fail on it).
 import os.path as osp
 import runpy
 import sys
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 from .launch import mmpose_tool, run_mmpose_tool
 from .registry_hints import explain_registry_error, missing_custom_imports
@@ -63,7 +63,8 @@ def load_config(args):
 
 
 def run_checked_mmpose_tool(name: str, file_args: Sequence[str],
-                            argv: Optional[List[str]] = None) -> None:
+                            argv: Optional[List[str]] = None,
+                            preflight: Optional[Callable[..., int]] = None) -> None:
     """Run ``mmpose/.mim/tools/<name>`` with the plugin, after checking its inputs.
 
     Args:
@@ -71,14 +72,25 @@ def run_checked_mmpose_tool(name: str, file_args: Sequence[str],
         file_args (Sequence[str]): Argument names that must be existing files (``config``,
             ``checkpoint``).
         argv (list[str], optional): Arguments; defaults to ``sys.argv[1:]``.
+        preflight (callable, optional): ``preflight(cfg, args, prog) -> number of errors``,
+            run on the loaded config before the tool (:func:`.preflight.run_preflight`);
+            skipped with ``--no-preflight`` (taken out of the arguments MMPose sees).
 
     Exits with status 2 and one line on stderr for a missing file or an unreadable config,
-    and with status 1 for an unknown registered type (with a close-match suggestion).
+    and with status 1 for an unknown registered type (with a close-match suggestion) or a
+    pre-flight error.
     """
+    from .preflight import SKIP_OPTION
     argv = list(sys.argv[1:] if argv is None else argv)
     prog = f'tools/{name}'
+    if preflight is not None and SKIP_OPTION in argv:
+        argv.remove(SKIP_OPTION)
+        preflight = None
     if '-h' in argv or '--help' in argv:
-        print(f"{prog}: MMPose's {name} with eba_prnetcc_mmpose loaded; its arguments:\n")
+        extra = (f' (plus {SKIP_OPTION}: skip the pre-flight check of settings that cannot '
+                 f'fit)' if name == 'train.py' else '')
+        print(f"{prog}: MMPose's {name} with eba_prnetcc_mmpose loaded{extra}; its "
+              f'arguments:\n')
         run_mmpose_tool(name, argv)
         return
     args = _parse_with_mmpose(name, argv)
@@ -90,6 +102,8 @@ def run_checked_mmpose_tool(name: str, file_args: Sequence[str],
         if warning:
             print(f'{prog}: warning: {warning}. ({prog} imports the plugin itself, so this run '
                   f'works.)', file=sys.stderr)
+        if preflight is not None and preflight(cfg, args, prog):
+            sys.exit(1)
         run_mmpose_tool(name, argv)
     except ToolError as e:
         print(f'{prog}: error: {e}', file=sys.stderr)

@@ -10,6 +10,7 @@ import os.path as osp
 from typing import Any, Dict, List, Optional, Tuple
 
 from .coco_check import DatasetCheckError, check_coco_keypoints
+from .inherited_check import pretrained_findings
 from .input_size import feature_map_problem
 from .registry_hints import missing_custom_imports, unknown_types
 from .target_check import check_targets
@@ -230,6 +231,7 @@ def check_config(cfg, build_backbone: bool = True) -> List[str]:
     problems += check_targets(cfg)  # nearly flat SimCC targets (codec/loss pairing)
     if build_backbone:
         problems += check_feature_map(cfg)
+    problems += [f.text for f in pretrained_findings(cfg, build_backbone)]  # .inherited_check
     out_channels = ((cfg.get('model') or {}).get('head') or {}).get('out_channels')
     differ = {}  # (metainfo description, keypoint count) -> dataset paths
     for path, ds in _dataset_cfgs(cfg):
