@@ -55,10 +55,12 @@ def simcc_target(bins: int, sigma: float, normalize: bool = True) -> np.ndarray:
     the rounded bin ``round(bins / 2)``; divided by ``sigma * sqrt(2 pi)`` when ``normalize``).
     """
     x = np.arange(bins, dtype=np.float32)
-    mu = np.float32(np.around(bins / 2))
-    t = np.exp(-((x - mu)**2) / np.float32(2 * sigma**2)).astype(np.float32)
+    mu = np.around(np.float64(bins) / 2).astype(np.int64)
+    sigma = np.float64(sigma)
+    t = np.zeros(bins, dtype=np.float32)
+    t[:] = np.exp(-((x - mu)**2) / (2 * sigma**2))
     if normalize:
-        t = t / np.float32(sigma * np.sqrt(np.pi * 2))
+        t /= sigma * np.sqrt(np.pi * 2)
     return t
 
 
