@@ -2,15 +2,17 @@
 config (EBA-PRNetCC's or stock MMPose's).
 
     python tools/infer.py CONFIG [CHECKPOINT] --inputs img.jpg folder/ clip.mp4 --out-dir out/
-        [--det-config DET_CFG --det-checkpoint DET_CKPT | --box-file coco_boxes.json]
+        [--det-config DET_CFG --det-checkpoint DET_CKPT | --box-file boxes.json]
 
 MMPoseInferencer detects people (an MMDetection config + weights), runs the model, draws the
 skeletons with MMPose's visualizer and writes OUT_DIR/<input name> (images, videos) and
-OUT_DIR/predictions/<input>.json. This tool adds person boxes from a COCO-style box file, the
-whole image as the box when neither is given, several inputs in one run (an unreadable input is
-reported and skipped), a summary OUT_DIR/keypoints.json, and a warning when every keypoint of an
-input scores below --kpt-thr (nothing would be drawn). Without CHECKPOINT the model has random
-weights (a warning says so). See docs/mmpose_tools.md.
+OUT_DIR/predictions/<input>.json. This tool adds person boxes from a box file (the same
+layouts and order as tools/deployment/predict.py: per-file corners, COCO detection results or a
+COCO file; highest score first), the whole image as the box when neither is given, several
+inputs in one run (an unreadable input is reported and skipped), a summary
+OUT_DIR/keypoints.json, a default --kpt-thr from the model's score scale, and a line saying
+what the scores are when every keypoint of an input is below it (nothing would be drawn).
+Without CHECKPOINT the model has random weights (a warning says so). See docs/mmpose_tools.md.
 """
 import argparse
 import os.path as osp
@@ -40,16 +42,19 @@ def parse_args(argv=None):
     boxes.add_argument('--det-cat-ids', type=int, nargs='+', default=[0],
                        help='detector categories that are persons (0 = COCO person)')
     boxes.add_argument('--box-file', default=None,
-                       help='COCO-style json of person boxes: "images" (id, file_name) and '
-                       '"annotations" (image_id, bbox as [x, y, w, h], optional score), '
-                       'matched to inputs by file name; images without boxes are skipped')
+                       help='JSON of person boxes, as tools/deployment/predict.py --bboxes: '
+                       '{"img.jpg": [[x1, y1, x2, y2(, score)], ...], "clip.mp4:FRAME": ...}, '
+                       'COCO detection results [{"image_id", "bbox": [x, y, w, h], "score"}] '
+                       '(matched by COCO id) or a COCO file ("images" + "annotations"); '
+                       'inputs and frames it gives no box for have no people')
     boxes.add_argument('--bbox-thr', type=float, default=0.3,
-                       help='minimum score of a detector / box-file box')
+                       help='detector / box-file boxes must score above it')
     boxes.add_argument('--nms-thr', type=float, default=0.3,
                        help='IoU threshold of the NMS over detector boxes')
-    p.add_argument('--kpt-thr', type=float, default=0.3,
-                   help='keypoints scoring below it are not drawn (SimCC scores are logit '
-                   'peaks, not probabilities; the tool says when all fall below)')
+    p.add_argument('--kpt-thr', type=float, default=None,
+                   help='keypoints scoring below it are not drawn; default: 0.3 x the '
+                   "model's score scale, at most 0.3 (SimCC scores are logit peaks; see "
+                   'docs/mmpose_tools.md, "Keypoint scores")')
     p.add_argument('--device', default='cpu', help='device, e.g. cpu or cuda:0')
     args = p.parse_args(argv)
     if not osp.isfile(args.config):
@@ -69,6 +74,9 @@ def main(argv=None):
                                   kpt_thr=args.kpt_thr, device=args.device)
     except (OSError, ValueError) as e:
         p.error(str(e))
+    if args.kpt_thr is None:
+        print(f'--kpt-thr {inference.kpt_thr:g} (from the score scale: '
+              f'{inference.score_how})')
     summary = inference.run(args.inputs)
     print(f"boxes from: {summary['boxes']}; processed {len(summary['results'])} input(s), "
           f"skipped {len(summary['failed'])}; results in {args.out_dir}/keypoints.json")
@@ -78,10 +86,10 @@ def main(argv=None):
         if result.get('note'):
             print(f"  {result['note']}")
     if summary['below_kpt_thr']:
-        print(f"  every keypoint scored below --kpt-thr {args.kpt_thr} (nothing drawn) in "
-              f"{len(summary['below_kpt_thr'])} input(s): "
-              f"{', '.join(osp.basename(i) for i in summary['below_kpt_thr'])}. Lower "
-              f'--kpt-thr to draw them (see docs/mmpose_tools.md, "keypoint scores").')
+        print(f"  every keypoint scored below --kpt-thr {inference.kpt_thr:g} (nothing drawn) "
+              f"in {len(summary['below_kpt_thr'])} input(s): "
+              f"{', '.join(osp.basename(i) for i in summary['below_kpt_thr'])} (the lines "
+              f'above give their scores)')
     sys.exit(1 if summary['failed'] and not summary['results'] else 0)
 
 

@@ -6,14 +6,15 @@
 drawing with MMPose's visualizer, writing the drawn images / videos and per-input JSON. This
 module adds only what it lacks:
 
-- person boxes from a COCO-style box file (``images`` + ``annotations``, matched by file name,
-  or a COCO detection-results list as MMPose configs' ``bbox_file``, matched by image id).
-  MMPose 1.3.2's inferencer accepts a ``bboxes`` argument but its top-down
-  path ignores it, so the boxes are handed to it as the output of a detector
-  (:class:`BoxFileDetector`), and its own category / score filtering applies to them;
+- person boxes from a box file (:mod:`.boxes`: per-file corners, COCO detection results or a
+  COCO file; the same reader and order as ``tools/deployment/predict.py``). MMPose 1.3.2's
+  inferencer accepts a ``bboxes`` argument but its top-down path ignores it, so the given boxes
+  replace its detector step (:meth:`PoseInference._given_boxes`): filtered by ``bbox_thr``,
+  highest score first, no NMS; video frames by ``NAME:FRAME``;
 - one run over several inputs (files, folders of images and videos) where an unreadable input is
   reported and skipped while the others go on, with one summary JSON;
-- saying so when every keypoint of an input scores below ``kpt_thr`` (nothing would be drawn).
+- a default ``kpt_thr`` from the model's score scale (:mod:`.scores`), and saying what the
+  scores are when every keypoint of an input is below it (nothing would be drawn).
 """
 import json
 import os
@@ -23,87 +24,19 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
-import torch
 from mmengine.logging import print_log
-from mmengine.structures import InstanceData
 from tqdm import tqdm
 
+from .boxes import boxes_for, read_boxes, select_boxes
 from .media import expand_inputs, media_kind
-
-
-def read_box_file(path: str) -> Dict[str, np.ndarray]:
-    """Boxes (N, 5: x1, y1, x2, y2, score) per image from a COCO-style json (bbox as xywh).
-
-    Two layouts: a dataset-style object with ``images`` (``id``, ``file_name``) and
-    ``annotations`` (``image_id``, ``bbox``, optional ``score``), keyed by file name; or a COCO
-    detection-results list (``image_id``, ``bbox``, ``score``; what MMPose's top-down configs
-    read as ``bbox_file``), keyed by ``image_id`` and matched to inputs named by their COCO id
-    (``000000000139.jpg`` is image 139).
-
-    Raises:
-        FileNotFoundError: no such file.
-        ValueError: neither layout.
-    """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'box file not found: {path}')
-    with open(path) as f:
-        data = json.load(f)
-    if isinstance(data, dict) and 'images' in data and 'annotations' in data:
-        names = {img['id']: osp.basename(img['file_name']) for img in data['images']}
-        anns = data['annotations']
-    elif isinstance(data, list) and all(isinstance(d, dict) and 'image_id' in d and 'bbox' in d
-                                        for d in data):
-        names, anns = None, data
-    else:
-        raise ValueError(f'{path} is not a COCO-style box file: expected a JSON object with '
-                         f'"images" and "annotations", or a list of detections with '
-                         f'"image_id" and "bbox" (bbox as [x, y, w, h]).')
-    boxes: Dict[str, list] = {}
-    for ann in anns:
-        x, y, w, h = ann['bbox']
-        key = names[ann['image_id']] if names is not None else _coco_id_key(ann['image_id'])
-        boxes.setdefault(key, []).append([x, y, x + w, y + h, ann.get('score', 1.0)])
-    return {k: np.asarray(v, dtype=np.float32).reshape(-1, 5) for k, v in boxes.items()}
-
-
-def _coco_id_key(image_id) -> str:
-    return f'id:{int(image_id)}'
-
-
-def _box_key(boxes: Dict[str, np.ndarray], name: str) -> Optional[str]:
-    """The key of ``boxes`` for the image file ``name`` (by file name, else by COCO id)."""
-    if name in boxes:
-        return name
-    stem = osp.splitext(name)[0]
-    if stem.isdigit() and _coco_id_key(stem) in boxes:
-        return _coco_id_key(stem)
-    return None
-
-
-class BoxFileDetector:
-    """Stands in for ``MMPoseInferencer``'s MMDetection detector: returns the given boxes of an
-    image (by file name or COCO id) as detections of category 0, in the detector's output
-    format."""
-
-    def __init__(self, boxes: Dict[str, np.ndarray]):
-        self.boxes = boxes
-
-    def __call__(self, inputs, **kwargs) -> Dict[str, list]:
-        key = _box_key(self.boxes, osp.basename(inputs)) if isinstance(inputs, str) else None
-        boxes = self.boxes.get(key, np.zeros((0, 5), np.float32))
-        instances = InstanceData(bboxes=torch.from_numpy(boxes[:, :4].copy()),
-                                 scores=torch.from_numpy(boxes[:, 4].copy()),
-                                 labels=torch.zeros(len(boxes), dtype=torch.long))
-        sample = InstanceData()  # what the inferencer reads: .pred_instances
-        sample.pred_instances = instances
-        return dict(predictions=[sample])
+from .scores import below_threshold_note, default_kpt_thr, scale_from_config
 
 
 class PoseInference:
     """Run a top-down pose model with ``MMPoseInferencer`` over images, folders and videos.
 
     Person boxes come from an MMDetection detector (``det_config`` + ``det_checkpoint``), else a
-    COCO-style box file (``box_file``) or a dict (``boxes``), else the whole image. Drawn
+    box file (``box_file``, :mod:`.boxes`) or a dict (``boxes``), else the whole image. Drawn
     images and videos go to ``out_dir`` (same file names), MMPoseInferencer's per-input JSON to
     ``out_dir/predictions``, and a summary of all inputs to ``out_dir/keypoints.json``.
 
@@ -116,12 +49,15 @@ class PoseInference:
         det_checkpoint (str, optional): Its weights (required with ``det_config``).
         det_cat_ids (int | Sequence[int]): Detector categories that are persons.
             Defaults to 0 (COCO person).
-        box_file (str, optional): COCO-style json of person boxes (xywh), by file name.
-        boxes (dict, optional): Boxes (N, 5: xyxy + score) by file name, instead of a file.
-        bbox_thr (float): Minimum box score (detector or file). Defaults to 0.3.
+        box_file (str, optional): JSON of person boxes in any layout of :mod:`.boxes`.
+        boxes (dict, optional): Boxes (N, 5: xyxy + score) by input key (:mod:`.boxes`),
+            instead of a file.
+        bbox_thr (float): Boxes (detector or file) must score above it. Defaults to 0.3.
         nms_thr (float): IoU threshold of the NMS over detector boxes (boxes from a file or dict
             are kept as given). Defaults to 0.3.
-        kpt_thr (float): Keypoints scoring below it are not drawn. Defaults to 0.3.
+        kpt_thr (float, optional): Keypoints scoring below it are not drawn. Defaults to
+            :func:`.scores.default_kpt_thr` of the model's score scale (0.3 for scales of 1
+            or more, or none fixed).
         device (str): Device. Defaults to 'cpu'.
         kind (str, optional): How to call the given ``boxes`` in messages and the summary.
             Defaults to ``'box file'``.
@@ -141,7 +77,7 @@ class PoseInference:
                  boxes: Optional[Dict[str, np.ndarray]] = None,
                  bbox_thr: float = 0.3,
                  nms_thr: float = 0.3,
-                 kpt_thr: float = 0.3,
+                 kpt_thr: Optional[float] = None,
                  device: str = 'cpu',
                  kind: Optional[str] = None):
         from mmpose.apis import MMPoseInferencer
@@ -154,28 +90,64 @@ class PoseInference:
             raise FileNotFoundError(f'detector checkpoint not found: {det_checkpoint!r} '
                                     f'(--det-checkpoint is required with --det-config)')
         if box_file:
-            boxes = read_box_file(box_file)
+            boxes = read_boxes(box_file)
         self.inferencer = MMPoseInferencer(
             pose2d=config, pose2d_weights=checkpoint, device=device,
             det_model=det_config if det_config else 'whole_image',
             det_weights=det_checkpoint, det_cat_ids=det_cat_ids)
         self.boxes = boxes
+        self._video: Optional[str] = None  # the video being run (its frames' box keys)
+        pose2d = self.inferencer.inferencer
         if det_config:
             self.kind = 'detector'
-        elif boxes is not None:
-            # handed to MMPoseInferencer as a detector's output: its filtering applies
-            pose2d = self.inferencer.inferencer
-            pose2d.detector, pose2d.det_cat_ids = BoxFileDetector(boxes), (0, )
+        elif boxes is not None:  # in place of the detector step: our order, no NMS
+            pose2d.preprocess_single = self._given_boxes
+            pose2d.forward = self._drop_placeholders(pose2d.forward)
             self.kind = kind or 'box file'
-            nms_thr = 1.0  # given boxes are not suppressed
         else:
             self.kind = 'whole image'
+        self.score_scale, self.score_how = scale_from_config(pose2d.cfg)
+        if kpt_thr is None:
+            kpt_thr = default_kpt_thr(self.score_scale)
         self.out_dir = out_dir
         self.call_args = dict(bbox_thr=bbox_thr, nms_thr=nms_thr, kpt_thr=kpt_thr,
                               draw_bbox=True, vis_out_dir=out_dir,
                               pred_out_dir=osp.join(out_dir, 'predictions'))
         self.kpt_thr = kpt_thr
         os.makedirs(out_dir, exist_ok=True)
+
+    # ------------------------------------------------------------------ given boxes
+    def _given_boxes(self, input, index: int, bbox_thr: float = 0.3, nms_thr: float = 0.3,
+                     bboxes=()) -> List[Dict]:
+        """``Pose2DInferencer.preprocess_single`` for given boxes: the input's boxes
+        (:func:`.boxes.select_boxes`: above ``bbox_thr``, highest score first) through the
+        model's pipeline. An input without any gets one whole-frame placeholder with a NaN
+        score, which :meth:`_drop_placeholders` removes after the forward pass."""
+        pose2d = self.inferencer.inferencer
+        if isinstance(input, str):
+            data_info = dict(img_path=input)
+            found = boxes_for(self.boxes, input)
+        else:  # a video frame, numbered from 0 (MMPoseInferencer's index)
+            data_info = dict(img=input, img_path=f'{index}.jpg'.rjust(10, '0'))
+            found = boxes_for(self.boxes, self._video or '', index)
+        data_info.update(pose2d.model.dataset_meta)
+        kept = select_boxes(found, bbox_thr)
+        if not len(kept):
+            h, w = (cv2.imread(input) if isinstance(input, str) else input).shape[:2]
+            kept = np.array([[0, 0, w, h, np.nan]], np.float32)
+        return [pose2d.pipeline(dict(data_info, bbox=b[None, :4], bbox_score=b[4:5]))
+                for b in kept]
+
+    @staticmethod
+    def _drop_placeholders(forward):
+        def wrapped(inputs, **kwargs):
+            samples = forward(inputs, **kwargs)
+            for ds in samples:
+                scores = ds.pred_instances.get('bbox_scores')
+                if scores is not None:
+                    ds.pred_instances = ds.pred_instances[~np.isnan(np.asarray(scores))]
+            return samples
+        return wrapped
 
     # ------------------------------------------------------------------ one input
     def _check_readable(self, path: str) -> bool:
@@ -206,9 +178,15 @@ class PoseInference:
         record = dict(input=path, output=osp.join(self.call_args['vis_out_dir'], name),
                       predictions=osp.join(self.call_args['pred_out_dir'],
                                            osp.splitext(name)[0] + '.json'))
-        if self.boxes is not None and not is_video and _box_key(self.boxes, name) is None:
-            record.update(instances=[], note=f'no boxes for {name} in the {self.kind}: skipped')
-            return record
+        if self.boxes is not None and not is_video:
+            found = boxes_for(self.boxes, name)
+            if not len(select_boxes(found, self.call_args['bbox_thr'])):
+                why = ('no boxes' if found is None else
+                       f"no box scoring above bbox_thr {self.call_args['bbox_thr']:g}")
+                record.update(instances=[], note=f'{why} for {name} in the {self.kind}: '
+                              f'no people, skipped')
+                return record
+        self._video = name if is_video else None
         frames = [_jsonable(result['predictions'][0])
                   for result in self.inferencer(path, **self.call_args)]
         if is_video:
@@ -226,13 +204,9 @@ class PoseInference:
             return
         people = sum(len(inst) for inst in groups)
         record['all_keypoints_below_kpt_thr'] = True
-        print_log(
-            f'{osp.basename(record["input"])}: all {len(scores)} keypoint scores of its '
-            f'{people} person box(es) are below kpt_thr={self.kpt_thr} (highest '
-            f'{max(scores):.3g}), so no keypoint is drawn. A SimCC score is the lower of the '
-            f'x and y logit peaks, not a probability; an under-trained model scores low '
-            f'everywhere. Lower the threshold (e.g. --kpt-thr {_suggest(scores)}) '
-            f'to see them.', logger='current', level=30)
+        print_log(below_threshold_note(osp.basename(record['input']), scores, people,
+                                       self.kpt_thr, self.score_scale, self.score_how),
+                  logger='current', level=30)
 
     # ------------------------------------------------------------------ many inputs
     def run(self, inputs: Sequence[str], progress: bool = True) -> Dict:
@@ -250,7 +224,8 @@ class PoseInference:
             except (OSError, ValueError) as e:
                 print_log(f'skipped {path}: {e}', logger='current', level=30)
                 failed.append(dict(input=path, error=str(e)))
-        summary = dict(boxes=self.kind, kpt_thr=self.kpt_thr, results=results, failed=failed,
+        summary = dict(boxes=self.kind, kpt_thr=self.kpt_thr, score_scale=self.score_scale,
+                       results=results, failed=failed,
                        below_kpt_thr=[r['input'] for r in results
                                       if r.get('all_keypoints_below_kpt_thr')])
         with open(osp.join(self.out_dir, 'keypoints.json'), 'w') as f:
@@ -267,13 +242,6 @@ def _jsonable(value):
     if isinstance(value, (np.ndarray, np.generic)):
         return value.tolist()
     return value
-
-
-def _suggest(scores: List[float]) -> str:
-    """A threshold under the top scores, rounded down to one significant digit."""
-    top = max(max(scores), 1e-3) * 0.5
-    digits = -int(np.floor(np.log10(top)))
-    return f'{np.floor(top * 10**digits) / 10**digits:g}'
 
 
 def boxes_by_image(dataset) -> Tuple[Dict[str, np.ndarray], List[str]]:

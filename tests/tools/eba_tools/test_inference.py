@@ -1,5 +1,7 @@
 """The inference layer over MMPoseInferencer (PoseInference), on images, a folder and a video
-the test creates: boxes from a file, a detector or the whole image; bad inputs skipped."""
+the test creates: boxes from a file (any layout of eba_tools.boxes, in its order, video frames
+included), a detector or the whole image; bad inputs skipped; the default keypoint threshold
+from the model's score scale and what the line says when nothing is drawn."""
 import json
 import os.path as osp
 
@@ -8,7 +10,7 @@ import numpy as np
 import pytest
 
 from eba_tools import DEMO_CONFIG
-from eba_tools.inference import BoxFileDetector, PoseInference, read_box_file
+from eba_tools.inference import PoseInference
 
 
 @pytest.fixture(scope='module')
@@ -30,14 +32,14 @@ def inputs(tmp_path_factory):
     return d
 
 
-def inference(out_dir, **kwargs):
+def inference(out_dir, config=DEMO_CONFIG, **kwargs):
     with pytest.warns(UserWarning, match='RANDOM weights'):
-        return PoseInference(DEMO_CONFIG, None, str(out_dir), **kwargs)
+        return PoseInference(config, None, str(out_dir), **kwargs)
 
 
 def test_folder_with_box_file_and_bad_inputs(inputs, tmp_path):
     runner = inference(tmp_path, box_file=str(inputs / 'boxes.json'))
-    assert isinstance(runner.inferencer.inferencer.detector, BoxFileDetector)
+    assert runner.kind == 'box file'
     summary = runner.run([str(inputs)], progress=False)
     done = {osp.basename(r['input']): r for r in summary['results']}
     failed = {osp.basename(f['input']): f['error'] for f in summary['failed']}
@@ -47,7 +49,8 @@ def test_folder_with_box_file_and_bad_inputs(inputs, tmp_path):
     assert len(inst) == 2 and np.array(inst[0]['keypoints']).shape == (17, 2)
     np.testing.assert_allclose(np.array(inst[0]['bbox']).ravel(), [10, 10, 50, 90])
     assert done['img1.jpg']['instances'] == [] and 'img1.jpg' in done['img1.jpg']['note']
-    assert len(done['clip.avi']['frames']) == 3  # video: whole-frame boxes (no file name)
+    frames = done['clip.avi']['frames']  # the box file lists no frame of it: no people
+    assert len(frames) == 3 and all(f['instances'] == [] for f in frames)
     assert cv2.imread(done['img0.jpg']['output']).shape == (120, 90, 3)   # drawn by MMPose
     assert json.loads(open(done['img0.jpg']['predictions']).read())       # MMPose's JSON
     cap = cv2.VideoCapture(done['clip.avi']['output'])
@@ -77,33 +80,60 @@ def test_says_when_every_keypoint_is_below_kpt_thr(inputs, tmp_path, captured_lo
     runner = inference(tmp_path, kpt_thr=1e6)
     summary = runner.run([str(inputs / 'img0.jpg')], progress=False)
     assert summary['below_kpt_thr'] == [str(inputs / 'img0.jpg')]
-    said = [r.getMessage() for r in captured_log if 'kpt_thr' in r.getMessage()]
+    said = [r.getMessage() for r in captured_log if 'kpt-thr' in r.getMessage()]
     assert len(said) == 1 and said[0].startswith('img0.jpg')
-    assert '--kpt-thr' in said[0]  # the setting to change
+    # what the scores are and the model's scale, not a guess about training
+    assert 'they range' in said[0] and 'scale' in said[0] and 'train' not in said[0]
+    assert 'Pass --kpt-thr' in said[0]  # the setting to change
 
 
-def test_coco_detection_results_list_is_a_box_file(tmp_path):
-    """MMPose's bbox_file format: a list of detections keyed by COCO image id."""
+def test_box_order_and_video_frames_as_the_predictor_reads_them(inputs, tmp_path):
+    """Per-file corners (the predictor's --bboxes form): equal scores keep file order, a higher
+    score comes first, video frames by NAME:FRAME; frames without boxes have no people."""
+    boxes = {'img0.jpg': [[40, 20, 80, 110], [10, 10, 50, 90], [5, 5, 30, 30, 0.95]],
+             'clip.avi:1': [[10, 10, 60, 100, 0.9]]}
+    path = tmp_path / 'boxes.json'
+    path.write_text(json.dumps(boxes))
+    runner = inference(tmp_path / 'out', box_file=str(path))
+    inst = runner.run_one(str(inputs / 'img0.jpg'))['instances']
+    got = [np.array(i['bbox']).ravel().tolist() for i in inst]
+    assert got == [[40, 20, 80, 110], [10, 10, 50, 90], [5, 5, 30, 30]]
+    frames = runner.run_one(str(inputs / 'clip.avi'))['frames']
+    assert [len(f['instances']) for f in frames] == [0, 1, 0]
+    np.testing.assert_allclose(np.array(frames[1]['instances'][0]['bbox']).ravel(),
+                               [10, 10, 60, 100])
+
+
+def test_coco_detection_results_by_image_id(inputs, tmp_path):
+    """MMPose's bbox_file format, matched by COCO id; listed boxes all under bbox_thr: no
+    people (not the whole image)."""
+    import shutil
+    shutil.copy(inputs / 'img0.jpg', tmp_path / '000000000139.jpg')
     path = tmp_path / 'dets.json'
     path.write_text(json.dumps([
-        dict(image_id=139, category_id=1, bbox=[1, 2, 10, 20], score=0.7),
-        dict(image_id=139, category_id=1, bbox=[5, 5, 5, 5], score=0.2),
+        dict(image_id=139, category_id=1, bbox=[1, 2, 30, 60], score=0.5),
+        dict(image_id=139, category_id=1, bbox=[5, 5, 40, 40], score=0.7),
         dict(image_id=7, category_id=1, bbox=[0, 0, 4, 4], score=0.9)]))
-    boxes = read_box_file(str(path))
-    detector = BoxFileDetector(boxes)
-    found = detector('/some/dir/000000000139.jpg')['predictions'][0].pred_instances
-    np.testing.assert_allclose(found.bboxes.numpy(), [[1, 2, 11, 22], [5, 5, 10, 10]])
-    np.testing.assert_allclose(found.scores.numpy(), [0.7, 0.2])
-    assert len(detector('000000000008.jpg')['predictions'][0].pred_instances) == 0
+    runner = inference(tmp_path / 'out', box_file=str(path))
+    inst = runner.run_one(str(tmp_path / '000000000139.jpg'))['instances']
+    assert [i['bbox_score'] for i in inst] == pytest.approx([0.7, 0.5])
+    runner = inference(tmp_path / 'out2', box_file=str(path), bbox_thr=0.8)
+    record = runner.run_one(str(tmp_path / '000000000139.jpg'))
+    assert record['instances'] == [] and 'bbox_thr 0.8' in record['note']
 
 
-def test_read_box_file_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match='nope.json'):
-        read_box_file(str(tmp_path / 'nope.json'))
-    bad = tmp_path / 'bad.json'
-    bad.write_text('[1, 2]')
-    with pytest.raises(ValueError, match='bad.json'):
-        read_box_file(str(bad))
+def test_default_kpt_thr_follows_the_score_scale(tmp_path):
+    """The demo pairs label_softmax with un-normalised targets (scale 1): MMPose's 0.3; the
+    normalised pairing (scale ~0.1) gets 0.3 of it."""
+    from mmengine.config import Config
+    assert inference(tmp_path).kpt_thr == pytest.approx(0.3)
+    cfg = Config.fromfile(DEMO_CONFIG)
+    for step in cfg.train_dataloader.dataset.pipeline:
+        if step.type == 'GenerateTarget':
+            step.encoder.normalize = True
+    runner = inference(tmp_path, config=cfg)
+    assert runner.kpt_thr == pytest.approx(0.3 / (3 * np.sqrt(2 * np.pi)), rel=0.02)
+    assert 'normalised Gaussians' in runner.score_how
 
 
 def test_boxes_from_an_mmdetection_detector(inputs, tmp_path):
