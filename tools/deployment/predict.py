@@ -4,11 +4,15 @@
         --backend openvino --precision bf16 --out-dir work_dirs/predict
 
 Runs with numpy, OpenCV and the runtime only (no torch, no MMPose at run time: see
-docs/deploy.md). Person boxes come from ``--bboxes`` (a JSON file mapping an image file name, or
-``VIDEO:FRAME``, to a list of ``[x1, y1, x2, y2]``); an input without boxes is treated as one
-person filling the frame. Writes ``predictions.json`` (keypoints in image pixels and their SimCC
-scores; the scores are raw logits, not probabilities, and can exceed 1) and, unless
-``--no-draw``, drawn images / videos in ``--out-dir``.
+docs/deploy.md). Person boxes come from ``--bboxes``, read as ``tools/infer.py --box-file``
+reads them (``eba_tools.boxes``): per-file corners ``{"img.jpg": [[x1, y1, x2, y2], ...],
+"clip.mp4:FRAME": ...}``, COCO detection results ``[{"image_id", "bbox": [x, y, w, h],
+"score"}]`` (matched by COCO id) or a COCO file; boxes scoring above ``--bbox-thr``, highest score
+first, equal scores in file order; an input or frame the file gives no box has no people.
+Without ``--bboxes`` each frame is one person box. Writes ``predictions.json`` (keypoints in
+image pixels and their SimCC scores: raw logits, not probabilities) and, unless ``--no-draw``,
+drawn images / videos in ``--out-dir``. ``--kpt-thr`` defaults to 0.3 x the model's score scale
+(at most 0.3; ``score_scale`` in the model's metadata JSON), as ``tools/infer.py``.
 """
 import argparse
 import json
@@ -21,6 +25,7 @@ import cv2
 import numpy as np
 
 sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/, for eba_tools
+from eba_tools.boxes import boxes_for, read_boxes, select_boxes  # noqa: E402  (numpy only)
 from eba_tools.cli import run_tool  # noqa: E402  (standard library only)
 from eba_tools.media import IMAGE_EXTS, VIDEO_EXTS, expand_inputs, media_kind  # noqa: E402
 
@@ -81,8 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('model', help='exported .onnx (with its .json, and .xml for OpenVINO)')
     p.add_argument('inputs', nargs='+', help='images, videos or folders of them')
     p.add_argument('--bboxes', default=None,
-                   help='JSON {"image.jpg" or "video.mp4:FRAME": [[x1, y1, x2, y2], ...]}; '
-                   'inputs without boxes use the whole frame')
+                   help='JSON of person boxes, as tools/infer.py --box-file: {"image.jpg" or '
+                   '"video.mp4:FRAME": [[x1, y1, x2, y2(, score)], ...]}, COCO detection '
+                   'results [{"image_id", "bbox": [x, y, w, h], "score"}] or a COCO file; '
+                   'inputs it gives no box have no people (default: each whole frame)')
+    p.add_argument('--bbox-thr', type=float, default=0.3,
+                   help='boxes from --bboxes must score above it (per-file boxes without a '
+                   'score count as 1.0)')
     p.add_argument('--backend', choices=['onnxruntime', 'openvino'], default='onnxruntime',
                    help='runtime')
     p.add_argument('--precision', choices=['fp32', 'bf16'], default='fp32',
@@ -96,8 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--batch-size', type=int, default=32, help='crops per runtime call')
     p.add_argument('--threads', type=int, default=None,
                    help="runtime threads (default: the runtime's own choice)")
-    p.add_argument('--kpt-thr', type=float, default=0.0,
-                   help='draw keypoints whose SimCC score (a raw logit) is above this')
+    p.add_argument('--kpt-thr', type=float, default=None,
+                   help='draw keypoints whose SimCC score (a raw logit) is above this; '
+                   "default: 0.3 x the model's score scale, at most 0.3 (docs/deploy.md)")
     p.add_argument('--out-dir', default='work_dirs/predict', help='where outputs go')
     p.add_argument('--no-draw', action='store_true', help='write only predictions.json')
     return p
@@ -105,28 +116,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> Dict:
     from eba_prnetcc_mmpose.deploy.predictor import PosePredictor, draw_poses
+    from eba_tools.scores import default_kpt_thr
     if args.batch_size < 1 or (args.threads is not None and args.threads < 1):
         raise ValueError('--batch-size and --threads must be >= 1')
     inputs = inputs_with_kind(args.inputs)
-    boxes: Dict[str, list] = {}
-    if args.bboxes:
-        with open(args.bboxes) as f:
-            boxes = json.load(f)
+    boxes = read_boxes(args.bboxes) if args.bboxes else None
     predictor = PosePredictor(args.model, args.backend, args.precision, args.flip_test,
                               args.batch_size, args.threads)
+    scale = predictor.meta.get('score_scale')
+    if args.kpt_thr is None:
+        args.kpt_thr = default_kpt_thr(scale)
+        print(f'--kpt-thr {args.kpt_thr:g} (score scale '
+              + (f'{scale:.2g} from the model metadata)' if scale else
+                 'not in the model metadata: MMPose\'s 0.3)'))
     os.makedirs(args.out_dir, exist_ok=True)
     results: Dict[str, list] = {}
-    below = 0
+    below, all_scores = 0, []
     for kind, path in inputs:
         total = (int(cv2.VideoCapture(path).get(cv2.CAP_PROP_FRAME_COUNT)) if kind == 'video'
                  else 1)
         bar = progress(total, osp.basename(path))
         writer = None
         for key, frame in frames(kind, path):
-            bb = boxes.get(key)
-            res = predictor(frame, None if bb is None else np.asarray(bb, np.float32))
+            bb = None
+            if boxes is not None:  # a video frame's key is NAME:FRAME
+                name, index = (key, None) if kind == 'image' else key.rsplit(':', 1)
+                bb = select_boxes(boxes_for(boxes, name, index and int(index)),
+                                  args.bbox_thr)[:, :4]
+            res = predictor(frame, bb)
             results[key] = res.to_json()
             below += int((res.scores <= args.kpt_thr).sum())
+            all_scores += res.scores.ravel().tolist()
             if not args.no_draw:
                 drawn = draw_poses(frame, res, predictor.meta.get('skeleton_links', []),
                                    args.kpt_thr)
@@ -155,8 +175,9 @@ def main(args: argparse.Namespace) -> Dict:
           f'{osp.join(args.out_dir, "predictions.json")}'
           + ('' if args.no_draw else ' and drawn output'))
     if n_kpts and below:
-        print(f'{below} of {n_kpts} keypoints have a score <= --kpt-thr {args.kpt_thr} and are '
-              f'not drawn (SimCC scores are raw logits; see docs/deploy.md)')
+        print(f'{below} of {n_kpts} keypoints have a score <= --kpt-thr {args.kpt_thr:g} and '
+              f'are not drawn; the scores range {min(all_scores):.3g} to {max(all_scores):.3g} '
+              f'(SimCC logit peaks on the model\'s scale: see docs/deploy.md, "Scores")')
     return out
 
 
