@@ -397,7 +397,7 @@ BOTH = ('legacy', 'zip')
 #: without building the payloads)
 BOUND_FORMATS = {
     'config_text_runs_code': BOTH, 'deep_tuple_dict_key': BOTH, 'deep_tuple_set_member': BOTH,
-    'deep_tuple_storage_key': BOTH, 'dag_tuple_dict_key': BOTH, 'dag_tuple_in_message': BOTH,
+    'deep_tuple_storage_key': BOTH, 'dag_tuple_dict_key': ('zip', ), 'dag_tuple_in_message': BOTH,
     'dag_tuple_value': BOTH, 'bytearray_size': BOTH, 'deflate_bomb': ('zip', ),
     'opcode_flood': ('zip', ), 'codec_call': BOTH, 'torch_tensor_size': BOTH,
     'storage_without_data': BOTH, 'sparse_out_of_bounds': BOTH, 'standin_in_tuple_key': BOTH,
@@ -426,7 +426,9 @@ def bound_attacks(marker: str, secret: str) -> Dict[str, Dict[str, bytes]]:
             _deep_tuple(Asm().mark().str('storage').glob('torch', 'FloatStorage'), 1_000_000)
             .str('cpu').int(0).tuple().op(b'Q').stop()),
         # 3. hangs: memoised tuple DAGs hashed, described in a message, or walked
-        'dag_tuple_dict_key': both(_dag_tuple(Asm().empty_dict()).none().setitem().stop()),
+        # (zip only: the hash runs in the same place whatever the format, for the full 10 s)
+        'dag_tuple_dict_key': {'zip': as_zip(_dag_tuple(Asm().empty_dict()).none().setitem()
+                                             .stop())},
         'dag_tuple_in_message': both(
             _dag_tuple(Asm().glob('numpy', 'dtype')).tuple1().reduce().stop()),
         'dag_tuple_value': both(_dag_tuple(Asm().empty_dict().str('v')).setitem().stop()),
