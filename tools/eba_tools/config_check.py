@@ -218,7 +218,7 @@ def check_config(cfg, build_backbone: bool = True) -> List[str]:
 
     Returns:
         list[str]: One line per problem: missing ``custom_imports``, unknown registered types
-        (with a close match), input sizes that disagree, a codec/loss pairing whose targets
+        (with a close match), a pickled ``bbox_file``, input sizes that disagree, a codec/loss pairing whose targets
         are nearly flat (:mod:`.target_check`), feature-map size and channels,
         metainfo that is incomplete or does not match the head's ``out_channels``.
     """
@@ -235,6 +235,11 @@ def check_config(cfg, build_backbone: bool = True) -> List[str]:
     out_channels = ((cfg.get('model') or {}).get('head') or {}).get('out_channels')
     differ = {}  # (metainfo description, keypoint count) -> dataset paths
     for path, ds in _dataset_cfgs(cfg):
+        bbox_file = str(ds.get('bbox_file') or '')
+        if bbox_file.endswith(('.pkl', '.pickle')):
+            problems.append(f'{path}.bbox_file={bbox_file}: MMPose reads a .pkl box file with '
+                            'plain pickle (mmengine.fileio.load), which can run code from the '
+                            'file; use COCO-format JSON detection results')
         meta, desc, meta_problems = _raw_metainfo(ds)
         problems += [f'{path}: {p}' for p in meta_problems]
         if meta is None:

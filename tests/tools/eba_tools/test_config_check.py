@@ -96,6 +96,9 @@ def _set_input_size(cfg, size):
         ('model.head.type', "'MLPSimCCHaed'", "'MLPSimCCHead'")]),
     (lambda c: c.optim_wrapper.optimizer.update(type='Adma'), [
         ('optim_wrapper.optimizer.type', "'Adma'", "'Adam'")]),
+    # MMPose reads a .pkl box file with plain pickle: code from the file would run
+    (lambda c: c.val_dataloader.dataset.update(bbox_file='dets.pkl'), [
+        ('val_dataloader.dataset.bbox_file=dets.pkl', 'pickle', 'JSON')]),
 ])
 def test_each_problem_names_where_and_what_to_set(squares, change, problems):
     cfg = squares_cfg(squares)
