@@ -5,9 +5,12 @@
 
 With a CONFIG: its custom_imports and registered types, that the codec, head and pipelines
 agree on the input size, that the backbone's feature map fits the head, that each dataset's
-metainfo is complete (names, flip pairs, sigmas) and matches the head's out_channels, and that
-the annotation files, images and box files exist and have that many keypoints. Prints one
-line per problem and exits 1 if there is any.
+metainfo is complete (names, flip pairs, sigmas) and matches the head's out_channels, that
+pretrained weights fit the backbone (a local file's tensors, a URL's name), and that the
+annotation files, images and box files exist and have that many keypoints. Prints one line per
+problem and exits 1 if there is any. Warnings (exit 0) for a schedule that does not fit this
+dataset: a warm-up over more than a few epochs of it, val_interval or LR milestones past
+max_epochs (often inherited from a stock config).
 """
 import argparse
 import os.path as osp
@@ -21,6 +24,7 @@ sys.path.append(osp.dirname(osp.abspath(__file__)))  # tools/, for eba_tools
 from eba_tools.checked_tools import ToolError, check_file_arguments, load_config  # noqa: E402
 from eba_tools.coco_check import DatasetCheckError, check_coco_keypoints  # noqa: E402
 from eba_tools.config_check import check_config_against_data  # noqa: E402
+from eba_tools.inherited_check import count_train_samples, schedule_findings  # noqa: E402
 
 PROG = 'tools/check_dataset.py'
 
@@ -56,6 +60,8 @@ def main(argv=None) -> None:
         if args.config:
             check_file_arguments(args, ['config'])
             cfg = load_config(args)
+            for finding in schedule_findings(cfg, count_train_samples(cfg)):
+                print(f'warning: {finding.text}', file=sys.stderr)
             reports = check_config_against_data(cfg, not args.no_decode,
                                                 build_backbone=not args.no_build)
         else:
@@ -71,8 +77,8 @@ def main(argv=None) -> None:
         print(f"OK {name}: {r['images']} images, {r['annotations']} annotations, "
               f"{r['keypoints']} keypoints")
     if args.config:
-        print(f'OK {args.config}: custom_imports, types, input sizes, feature map and metainfo '
-              f'agree with the data')
+        print(f'OK {args.config}: custom_imports, types, input sizes, feature map, pretrained '
+              f'weights and metainfo agree with the data')
 
 
 if __name__ == '__main__':

@@ -84,3 +84,17 @@ def test_help_documents_every_argument_with_defaults(run_script):
                 '--cfg-options'):
         assert arg in out
     assert out.count('(default:') == 7
+
+
+def test_inherited_settings_that_cannot_fit(run_script, squares_config):
+    """Weights of another depth fail the check; a warm-up of many epochs is a warning."""
+    code, out, err = run_script(SCRIPT, [
+        squares_config, '--no-decode', '--cfg-options', 'param_scheduler.0.end=500',
+        'model.backbone.init_cfg.type=Pretrained',
+        'model.backbone.init_cfg.checkpoint=torchvision://resnet50'])
+    assert code == 1
+    assert "'torchvision://resnet50' is a ResNet-50 by its name" in err
+    assert 'warning: param_scheduler[0] (LinearLR) warms up over end=500 iterations' in err
+    code, out, err = run_script(SCRIPT, [squares_config, '--no-decode', '--cfg-options',
+                                         'param_scheduler.0.end=500'])
+    assert code == 0 and 'warning: param_scheduler[0]' in err

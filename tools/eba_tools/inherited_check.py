@@ -36,7 +36,7 @@ OTHER_FAMILIES = ('mobilenet', 'shufflenet', 'hrnet', 'vipnas', 'swin', 'vit', '
                   'cpm', 'pvt', 'densenet', 'vgg', 'resnest', 'res2net', 'scnet', 'tcformer')
 _RESNET_NAME = re.compile(
     r'(?<![a-z0-9])(wide_)?(se)?res(ne(?:xt|t))?(?:v1[bcd])?[-_]?(\d{2,3})(?![0-9])')
-_WARMUP_TYPES = ('LinearLR', 'ConstantLR', 'LinearMomentum', 'ConstantMomentum')
+_WARMUP_TYPES = ('LinearLR', 'ConstantLR')
 
 
 class Finding(NamedTuple):
@@ -267,6 +267,15 @@ def _schedulers(cfg) -> List[Dict]:
     return [x for x in (s if isinstance(s, (list, tuple)) else [s]) if isinstance(x, dict)]
 
 
+def _is_warmup(s: Dict) -> bool:
+    """A scheduler that starts at epoch / iteration 0 and raises the learning rate."""
+    if s.get('begin', 0) != 0 or s.get('type') not in _WARMUP_TYPES:
+        return False
+    if s.get('type') == 'LinearLR':
+        return s.get('start_factor', 1.0 / 3) < s.get('end_factor', 1.0)
+    return s.get('factor', 1.0 / 3) < 1.0
+
+
 def schedule_findings(cfg, num_samples: Optional[int] = None,
                       world_size: int = 1) -> List[Finding]:
     """Warnings for a schedule that does not fit ``max_epochs`` or this training set.
@@ -302,6 +311,10 @@ def schedule_findings(cfg, num_samples: Optional[int] = None,
                     f'{where} milestones {late} are at or past max_epochs={max_epochs}: never '
                     f'reached, the learning rate does not drop there; set milestones for '
                     f'{max_epochs} epochs')))
+            if _is_warmup(s) and isinstance(end, (int, float)) and end > WARMUP_MAX_EPOCHS:
+                found.append(Finding('warning', (
+                    f'{where} warms up over end={end:g} epochs of max_epochs={max_epochs}; a '
+                    f'warm-up is usually at most a few epochs: set end=2')))
             for key, span in (('end', max_epochs), ('T_max', max_epochs - begin)):
                 value = s.get(key)
                 if isinstance(value, (int, float)) and math.isfinite(value) and value > span:
@@ -309,8 +322,8 @@ def schedule_findings(cfg, num_samples: Optional[int] = None,
                         f'{where} {key}={value:g} is past max_epochs={max_epochs}: training '
                         f'stops part-way through this schedule; set {key}={span}')))
                     break
-        elif (per_epoch and s.get('type') in _WARMUP_TYPES and begin == 0
-              and isinstance(end, (int, float)) and math.isfinite(end)):
+        elif per_epoch and _is_warmup(s) and isinstance(end, (int, float)) and \
+                math.isfinite(end):
             epochs = end / per_epoch
             if epochs > WARMUP_MAX_EPOCHS:
                 procs = f' x {world_size} processes' if world_size > 1 else ' on one process'
