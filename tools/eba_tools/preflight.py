@@ -35,17 +35,25 @@ def world_size(args) -> int:
         return 1
 
 
-def preflight_findings(cfg, processes: int = 1) -> List[Finding]:
-    """Every pre-flight finding of ``cfg``: errors first, then warnings."""
+def preflight_findings(cfg, processes: int = 1, count: bool = True) -> List[Finding]:
+    """Every pre-flight finding of ``cfg``: errors first, then warnings.
+
+    Args:
+        cfg (Config): The config.
+        processes (int): Training processes (the batch is per process). Defaults to 1.
+        count (bool): Read the training annotation file to judge the warm-up. Defaults to True.
+    """
     found = [Finding('error', p) for p in check_sizes(cfg) + check_feature_map(cfg)]
-    found += check_inherited(cfg, count_train_samples(cfg), processes)
+    found += check_inherited(cfg, count_train_samples(cfg) if count else None, processes)
     return sorted(found, key=lambda f: f.level != 'error')
 
 
 def run_preflight(cfg, args, prog: str) -> int:
-    """Print the findings on stderr (rank 0 only) and return how many are errors."""
-    found = preflight_findings(cfg, world_size(args))
-    if os.environ.get('RANK', '0') == '0':
+    """Print the findings on stderr (rank 0 only) and return how many are errors (every rank
+    finds the errors; only rank 0 reads the annotation file for the warm-up warning)."""
+    first = os.environ.get('RANK', '0') == '0'
+    found = preflight_findings(cfg, world_size(args), count=first)
+    if first:
         for f in found:
             print(f'{prog}: {f.level}: {f.text}', file=sys.stderr)
         errors = sum(f.level == 'error' for f in found)
