@@ -1,4 +1,5 @@
-"""Deployment: ONNX / OpenVINO export, runtimes, and an MMPose-free top-down predictor.
+"""Deployment: ONNX / OpenVINO export, int8 post-training quantisation, runtimes, and an
+MMPose-free top-down predictor.
 
 :mod:`.predictor` and :mod:`.runtime` need only numpy, OpenCV and the runtime (no torch, no
 MMPose); the export functions need the training stack. Names are imported lazily so that
@@ -12,7 +13,11 @@ _EXPORTS = {
     'onnx_parity': 'onnx_export', 'deploy_meta': 'onnx_export',
     'OneExpMish': 'one_exp_mish', 'replace_mish': 'one_exp_mish',
     'PosePredictor': 'predictor', 'PoseResult': 'predictor', 'draw_poses': 'predictor',
+    'preprocess_crops': 'predictor',
     'InferenceSession': 'runtime', 'DeployError': 'runtime', 'cpu_bf16_support': 'runtime',
+    'cpu_int8_support': 'runtime',
+    'quantize_export': 'quantize', 'calibration_crops': 'quantize',
+    'coco_calibration_samples': 'quantize',
 }
 
 __all__ = sorted(_EXPORTS)

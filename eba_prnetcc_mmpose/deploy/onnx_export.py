@@ -11,7 +11,7 @@ import os
 import os.path as osp
 import tempfile
 import warnings
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 import torch
@@ -33,6 +33,20 @@ def _pipeline_setting(cfg: Config, transform: str, key: str, default: Any) -> An
             if step.get('type') == transform:
                 return step.get(key, default)
     return default
+
+
+def training_set(cfg: Config) -> Tuple[str, str]:
+    """``(annotation file, image folder)`` of the config's training set (int8 calibration
+    draws its crops from it), resolved against the dataset's ``data_root``."""
+    dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}
+    while 'dataset' in dataset and 'ann_file' not in dataset:  # RepeatDataset and the like
+        dataset = dataset['dataset']
+    root = dataset.get('data_root') or ''
+    ann, img = dataset.get('ann_file'), (dataset.get('data_prefix') or {}).get('img', '')
+    if not ann:
+        raise ValueError(f'{cfg.filename or "config"}: train_dataloader.dataset has no '
+                         f'ann_file to calibrate int8 on; pass --calib-ann and --calib-img-dir')
+    return osp.join(root, ann), osp.join(root, img)
 
 
 def deploy_meta(model: nn.Module, cfg: Config, **extra) -> Dict[str, Any]:

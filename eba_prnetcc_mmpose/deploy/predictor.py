@@ -34,14 +34,16 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .runtime import InferenceSession
+from .runtime import INT8_SUFFIX, InferenceSession
 
 META_VERSION = 1
 
 
 def meta_path(model_path: str) -> str:
-    """The metadata JSON beside an exported model (``model.onnx`` -> ``model.json``)."""
-    return osp.splitext(model_path)[0] + '.json'
+    """The metadata JSON beside an exported model (``model.onnx``, ``model.xml`` or the int8
+    ``model.int8.onnx`` / ``model.int8.xml`` -> ``model.json``)."""
+    stem = osp.splitext(model_path)[0]
+    return (stem[:-len(INT8_SUFFIX)] if stem.endswith(INT8_SUFFIX) else stem) + '.json'
 
 
 def load_meta(model_path: str) -> Dict[str, Any]:
@@ -92,15 +94,56 @@ def crop_matrix(center: np.ndarray, scale: np.ndarray,
                      [0., s, output_size[1] * 0.5 - s * float(center[1])]], dtype=np.float64)
 
 
-def decode_simcc(simcc_x: np.ndarray, simcc_y: np.ndarray,
-                 split_ratio: float) -> Tuple[np.ndarray, np.ndarray]:
+def preprocess_crops(image: np.ndarray, bboxes: np.ndarray,
+                     meta: Dict[str, Any]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Crops (N, 3, H, W) float32 normalised as the model's ``meta`` says, with their centres
+    (N, 2) and scales (N, 2): steps 1-2 of the module docs (also what int8 calibration sees)."""
+    w, h = meta['input_size']
+    center, scale = bbox_xyxy_to_center_scale(bboxes, meta.get('bbox_padding', 1.25))
+    scale = fix_aspect_ratio(scale, w / h)
+    mean, std = meta.get('mean'), meta.get('std')
+    crops = np.empty((len(center), 3, h, w), np.float32)
+    for i, (c, s) in enumerate(zip(center, scale)):
+        crop = cv2.warpAffine(image, crop_matrix(c, s, (w, h)), (int(w), int(h)),
+                              flags=cv2.INTER_LINEAR).astype(np.float32)
+        if meta.get('bgr_to_rgb') and crop.shape[-1] == 3:
+            crop = crop[..., ::-1]
+        if mean is not None:
+            crop = ((crop - np.asarray(mean, np.float32).reshape(1, 1, 3))
+                    / np.asarray(std, np.float32).reshape(1, 1, 3))
+        crops[i] = crop.transpose(2, 0, 1)
+    return crops, center, scale
+
+
+def smooth_simcc(simcc: np.ndarray, sigma: float) -> np.ndarray:
+    """``simcc`` (N, K, W) blurred along the bins with a Gaussian of ``sigma`` bins (edges
+    replicated): the argmax of the result is the centre of a flat or jagged top, not whichever
+    of its bins rounding made a hair larger."""
+    n, k, w = simcc.shape
+    radius = max(1, int(3 * sigma + 0.5))
+    flat = np.ascontiguousarray(simcc.reshape(n * k, w), dtype=np.float32)
+    out = cv2.GaussianBlur(flat, (2 * radius + 1, 1), sigmaX=sigma, sigmaY=0,
+                           borderType=cv2.BORDER_REPLICATE)
+    return out.reshape(n, k, w)
+
+
+def decode_simcc(simcc_x: np.ndarray, simcc_y: np.ndarray, split_ratio: float,
+                 smooth_sigma: float = 0.0) -> Tuple[np.ndarray, np.ndarray]:
     """SimCC logits (N, K, Wx), (N, K, Wy) -> keypoints (N, K, 2) in input pixels, scores (N, K).
 
     As ``SimCCLabel.decode``: argmax per axis, score = min of the two axis maxima (raw logits);
-    a keypoint with score <= 0 is placed at bin -1 (MMPose's "invalid" marker).
+    a keypoint with score <= 0 is placed at bin -1 (MMPose's "invalid" marker). With
+    ``smooth_sigma > 0`` the argmax is taken over the logits blurred by :func:`smooth_simcc`
+    (the scores stay the raw maxima): robust to the tiny logit changes of bf16/int8, which
+    otherwise move the argmax across the near-flat top of a trained model's peak
+    (docs/deploy.md); 0 is MMPose's decoding exactly.
     """
-    x_locs = simcc_x.argmax(-1)
-    y_locs = simcc_y.argmax(-1)
+    if smooth_sigma > 0:
+        x_locs = smooth_simcc(simcc_x, smooth_sigma).argmax(-1)
+        y_locs = smooth_simcc(simcc_y, smooth_sigma).argmax(-1)
+    else:
+        x_locs = simcc_x.argmax(-1)
+        y_locs = simcc_y.argmax(-1)
     locs = np.stack([x_locs, y_locs], -1).astype(np.float32)
     scores = np.minimum(simcc_x.max(-1), simcc_y.max(-1))
     locs[scores <= 0.] = -1
@@ -152,28 +195,33 @@ class PosePredictor:
         model_path (str): The exported ``.onnx`` (with its metadata ``.json`` beside it; the
             OpenVINO ``.xml`` beside it is used by the OpenVINO backend).
         backend (str): ``'onnxruntime'`` or ``'openvino'``. Defaults to ``'onnxruntime'``.
-        precision (str): ``'fp32'`` or ``'bf16'`` (OpenVINO on bf16 CPUs). Defaults to fp32.
+        precision (str): ``'fp32'``, ``'bf16'`` (OpenVINO on bf16 CPUs) or ``'int8'`` (the
+            ``model.int8.*`` written by ``export_onnx.py --int8``, on VNNI/AMX CPUs). Defaults
+            to fp32.
         flip_test (bool, optional): Average with the flipped crops; defaults to the model's
             ``test_cfg.flip_test`` recorded at export.
         batch_size (int): Crops per runtime call (flipped crops ride in the same call).
             Defaults to 32.
         num_threads (int, optional): Runtime threads; the runtime's default when None.
         device (str): ``'cpu'`` or ``'cuda'`` (ONNX Runtime only). Defaults to ``'cpu'``.
+        smooth_sigma (float): Take each axis' argmax over the logits blurred by a Gaussian of
+            this many bins (:func:`decode_simcc`); 0 (default) decodes exactly as MMPose.
     """
 
     def __init__(self, model_path: str, backend: str = 'onnxruntime', precision: str = 'fp32',
                  flip_test: Optional[bool] = None, batch_size: int = 32,
-                 num_threads: Optional[int] = None, device: str = 'cpu'):
+                 num_threads: Optional[int] = None, device: str = 'cpu',
+                 smooth_sigma: float = 0.0):
         if batch_size < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+        if smooth_sigma < 0:
+            raise ValueError(f'smooth_sigma must be >= 0, got {smooth_sigma}')
+        self.smooth_sigma = float(smooth_sigma)
         self.meta = load_meta(model_path)
         self.session = InferenceSession(model_path, backend, precision, num_threads, device)
         self.input_size = tuple(self.meta['input_size'])  # (W, H)
         self.flip_test = self.meta.get('flip_test', False) if flip_test is None else flip_test
         self.batch_size = batch_size
-        mean, std = self.meta.get('mean'), self.meta.get('std')
-        self._mean = None if mean is None else np.asarray(mean, np.float32).reshape(1, 1, 3)
-        self._std = None if std is None else np.asarray(std, np.float32).reshape(1, 1, 3)
         if self.flip_test and not self.meta.get('flip_indices'):
             raise ValueError('flip_test needs flip_indices in the model metadata')
 
@@ -185,19 +233,7 @@ class PosePredictor:
     def preprocess(self, image: np.ndarray,
                    bboxes: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Crops (N, 3, H, W) float32 normalised, their centres (N, 2) and scales (N, 2)."""
-        w, h = self.input_size
-        center, scale = bbox_xyxy_to_center_scale(bboxes, self.meta.get('bbox_padding', 1.25))
-        scale = fix_aspect_ratio(scale, w / h)
-        crops = np.empty((len(bboxes), 3, h, w), np.float32)
-        for i, (c, s) in enumerate(zip(center, scale)):
-            crop = cv2.warpAffine(image, crop_matrix(c, s, (w, h)), (int(w), int(h)),
-                                  flags=cv2.INTER_LINEAR).astype(np.float32)
-            if self.meta.get('bgr_to_rgb') and crop.shape[-1] == 3:
-                crop = crop[..., ::-1]
-            if self._mean is not None:
-                crop = (crop - self._mean) / self._std
-            crops[i] = crop.transpose(2, 0, 1)
-        return crops, center, scale
+        return preprocess_crops(image, bboxes, self.meta)
 
     def infer_logits(self, crops: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """SimCC logits of normalised crops (N, 3, H, W), flip-averaged if ``flip_test``."""
@@ -237,7 +273,8 @@ class PosePredictor:
                               bboxes)
         crops, center, scale = self.preprocess(image, bboxes)
         simcc_x, simcc_y = self.infer_logits(crops)
-        keypoints, scores = decode_simcc(simcc_x, simcc_y, self.meta['simcc_split_ratio'])
+        keypoints, scores = decode_simcc(simcc_x, simcc_y, self.meta['simcc_split_ratio'],
+                                         self.smooth_sigma)
         # input pixels -> image pixels (TopdownPoseEstimator.add_pred_to_datasample)
         input_size = np.asarray(self.input_size, np.float32)
         keypoints = (keypoints / input_size * scale[:, None] + center[:, None]

@@ -175,3 +175,18 @@ def test_predictor_runs_without_mmpose_or_torch(demo_export, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     ref = PosePredictor(demo_export['onnx'])(cv2.imread(img), np.array([[40, 30, 120, 220]]))
     np.testing.assert_allclose(json.loads(proc.stdout), ref.keypoints, atol=1e-4)
+
+
+def test_smoothed_decoding_takes_the_centre_of_a_flat_top():
+    """A top of 5 equal bins with one rounded a hair higher at its edge: the plain argmax
+    takes the edge (MMPose's decoding, the default), the smoothed one the centre."""
+    x = np.zeros((1, 1, 40), np.float32)
+    x[0, 0, 10:15] = 5.0
+    x[0, 0, 10] = 5.01
+    y = np.zeros((1, 1, 30), np.float32)
+    y[0, 0, 7] = 3.0
+    plain, s_plain = decode_simcc(x, y, 2.0)
+    smooth, s_smooth = decode_simcc(x, y, 2.0, smooth_sigma=2.0)
+    assert plain[0, 0, 0] == 10 / 2 and smooth[0, 0, 0] == 12 / 2
+    assert smooth[0, 0, 1] == plain[0, 0, 1] == 7 / 2
+    np.testing.assert_array_equal(s_plain, s_smooth)  # scores stay the raw maxima

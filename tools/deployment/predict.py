@@ -2,6 +2,7 @@
 
     python tools/deployment/predict.py work_dirs/deploy/model.onnx demo.jpg photos/ clip.mp4 \
         --backend openvino --precision bf16 --out-dir work_dirs/predict
+    python tools/deployment/predict.py work_dirs/deploy/model.onnx photos/ --precision int8
 
 Runs with numpy, OpenCV and the runtime only (no torch, no MMPose at run time: see
 docs/deploy.md). Person boxes come from ``--bboxes``, read as ``tools/infer.py --box-file``
@@ -95,14 +96,19 @@ def build_parser() -> argparse.ArgumentParser:
                    'score count as 1.0)')
     p.add_argument('--backend', choices=['onnxruntime', 'openvino'], default='onnxruntime',
                    help='runtime')
-    p.add_argument('--precision', choices=['fp32', 'bf16'], default='fp32',
-                   help='bf16: OpenVINO on CPUs with native bf16 only')
+    p.add_argument('--precision', choices=['fp32', 'bf16', 'int8'], default='fp32',
+                   help='bf16: OpenVINO on CPUs with native bf16 only; int8: the model.int8.* '
+                   'that export_onnx.py --int8 wrote, on CPUs with VNNI/AMX only')
     flip = p.add_mutually_exclusive_group()
     flip.add_argument('--flip-test', dest='flip_test', action='store_true', default=None,
                       help='average with the horizontally flipped crops (default: as the '
                       "model's test_cfg at export)")
     flip.add_argument('--no-flip-test', dest='flip_test', action='store_false',
                       help='no flip test')
+    p.add_argument('--smooth-sigma', type=float, default=0.0,
+                   help="take each axis' argmax over the logits blurred by a Gaussian of this "
+                   'many bins: robust to the small logit changes of bf16/int8 (docs/deploy.md); '
+                   "0 decodes exactly as MMPose")
     p.add_argument('--batch-size', type=int, default=32, help='crops per runtime call')
     p.add_argument('--threads', type=int, default=None,
                    help="runtime threads (default: the runtime's own choice)")
@@ -121,8 +127,10 @@ def main(args: argparse.Namespace) -> Dict:
         raise ValueError('--batch-size and --threads must be >= 1')
     inputs = inputs_with_kind(args.inputs)
     boxes = read_boxes(args.bboxes) if args.bboxes else None
+    if args.smooth_sigma < 0:
+        raise ValueError(f'--smooth-sigma must be >= 0, got {args.smooth_sigma}')
     predictor = PosePredictor(args.model, args.backend, args.precision, args.flip_test,
-                              args.batch_size, args.threads)
+                              args.batch_size, args.threads, smooth_sigma=args.smooth_sigma)
     scale = predictor.meta.get('score_scale')
     if args.kpt_thr is None:
         args.kpt_thr = default_kpt_thr(scale)
@@ -164,7 +172,7 @@ def main(args: argparse.Namespace) -> Dict:
         if writer is not None:
             writer.release()
     out = dict(model=args.model, backend=args.backend, precision=args.precision,
-               flip_test=predictor.flip_test, keypoint_names=predictor.keypoint_names,
+               flip_test=predictor.flip_test, smooth_sigma=args.smooth_sigma, keypoint_names=predictor.keypoint_names,
                score='SimCC: min over x/y of the max raw logit; not a probability',
                predictions=results)
     with open(osp.join(args.out_dir, 'predictions.json'), 'w') as f:

@@ -105,3 +105,15 @@ def test_default_kpt_thr_from_the_score_scale_in_the_metadata(run_script, tmp_pa
     assert 'scores range' in said and 'score scale' not in said.splitlines()[0]
     _, said = _run_no_draw(run_script, str(model), image, tmp_path / 'o3')
     assert '--kpt-thr 0.035 (score scale 0.12 from the model metadata)' in said
+
+
+def test_int8_on_a_cpu_without_vnni_is_one_line(run_script, error_lines, tmp_path, demo_export,
+                                                monkeypatch):
+    from eba_prnetcc_mmpose.deploy import runtime
+    monkeypatch.setattr(runtime, 'cpu_flags', lambda: ['avx2', 'avx512f'])
+    img = tmp_path / 'a.png'
+    cv2.imwrite(str(img), synthetic_image(150, 200, 0))
+    code, _, err = run_script(SCRIPT, [demo_export['onnx'], str(img), '--precision', 'int8',
+                                       '--out-dir', str(tmp_path / 'out')])
+    assert code == 2 and 'Traceback' not in err
+    assert len(error_lines(err)) == 1 and 'VNNI' in error_lines(err)[0]
