@@ -12,7 +12,7 @@ from eba_prnetcc_mmpose.datasets.config_helpers import (  # noqa: E402
 
 # ---- what you choose ----------------------------------------------------------------------
 data_root = 'data/synthetic_squares/'
-input_size = (96, 96)  # (W, H), a multiple of the backbone stride (32)
+input_size = (96, 96)  # (W, H); any size trains (the backbone map is ceil(side / 32))
 metainfo = keypoint_metainfo(
     dataset_name='synthetic_squares',
     keypoints=['top_left', 'top_right', 'bottom_right', 'bottom_left', 'centre'],

@@ -182,8 +182,11 @@ def simcc_head_sizes(codec: Dict, num_keypoints: int, backbone: Optional[Dict] =
         dict: ``out_channels``, ``input_size``, ``in_featuremap_size``, ``simcc_split_ratio``,
         ``decoder`` (the codec) and, when known, ``in_channels``.
 
+    Any input size works: a ResNet turns each side ``s`` into ``ceil(s / stride)`` (every
+    stride-2 step rounds up), which is what ``in_featuremap_size`` states.
+
     Raises:
-        ValueError: if the input size is not a multiple of the backbone stride.
+        ValueError: if ``num_keypoints`` is below 1.
     """
     if backbone is not None and (stride is None or in_channels is None):
         derived_stride, derived_channels = backbone_stride_and_channels(backbone)
@@ -191,16 +194,10 @@ def simcc_head_sizes(codec: Dict, num_keypoints: int, backbone: Optional[Dict] =
         in_channels = in_channels or derived_channels
     stride = stride or 32
     w, h = _size(codec['input_size'], 'simcc_head_sizes')
-    bad = [f'{name} {v}' for name, v in (('W', w), ('H', h)) if v % stride]
-    if bad:
-        raise ValueError(
-            f"simcc_head_sizes: input size (W, H) = ({w}, {h}): {' and '.join(bad)} not a "
-            f'multiple of the backbone stride {stride}; use e.g. '
-            f'({_round_to(w, stride)}, {_round_to(h, stride)})')
     if int(num_keypoints) < 1:
         raise ValueError(f'simcc_head_sizes: num_keypoints must be >= 1, got {num_keypoints}')
     sizes = dict(out_channels=int(num_keypoints), input_size=(w, h),
-                 in_featuremap_size=(w // stride, h // stride),
+                 in_featuremap_size=(-(-w // stride), -(-h // stride)),
                  simcc_split_ratio=codec['simcc_split_ratio'], decoder=dict(codec))
     if in_channels is not None:
         sizes['in_channels'] = int(in_channels)
@@ -246,11 +243,6 @@ def _size(size: Sequence[int], who: str) -> Tuple[int, int]:
         raise ValueError(f'{who}: input_size must be a (W, H) pair of positive integers, '
                          f'got {size!r}')
     return int(size[0]), int(size[1])
-
-
-def _round_to(value: int, stride: int) -> int:
-    """The multiple of ``stride`` nearest to ``value`` (ties up), at least ``stride``."""
-    return max(stride, int(value / stride + 0.5) * stride)
 
 
 def _default(cls: type, name: str):
