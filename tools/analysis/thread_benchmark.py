@@ -294,9 +294,9 @@ def main(argv=None) -> None:
     p.add_argument('--out', help='JSON result (default: benchmarks/threads_<N>core.json; with '
                    '--quick: work_dirs/thread_benchmark_quick.json)')
     p.add_argument('--reps', type=int, default=2, help='repetitions of each arm, alternating')
-    p.add_argument('--phase-seconds', type=float, default=15.0,
+    p.add_argument('--phase-seconds', type=float, default=12.0,
                    help='least seconds timed per condition')
-    p.add_argument('--min-iters', type=int, default=5, help='least iterations timed per condition')
+    p.add_argument('--min-iters', type=int, default=4, help='least iterations timed per condition')
     p.add_argument('--warmup', type=int, default=5, help='untimed iterations first')
     p.add_argument('--batch-size', type=int, help="override the config's batch size")
     p.add_argument('--competitor-batch', type=int, default=16, help="the competitor's batch")
