@@ -1,10 +1,13 @@
 """Benchmark EBA-PRNetCC against MMPose models across runtimes, in one run and one process.
 
-Measures together: the machine's fp32 and bf16 matmul throughput; for the paper's five rows,
+Measures together: the machine's fp32, bf16 and int8 (VNNI) matmul throughput; for the paper's
+five rows,
 SimCC-R50 (256x192, 384x288, and 256x256 built from the 256x192 config, so every EBA row has a
 SimCC-R50 reference at its own input size), SimpleBaseline-R50 and RTMPose-m: latency (batch 1)
 and throughput (batch 32) in PyTorch eager, ONNX Runtime, OpenVINO fp32 and OpenVINO bf16, the
-achieved GMAC/s, and the exported logits' difference from eager; ONNX Runtime with the one-exp
+achieved GMAC/s, and the exported logits' difference from eager; int8 (post-training quantised
+the way ``export_onnx.py --int8`` does it: NNCF for OpenVINO, static QDQ for ONNX Runtime, the
+SimCC/heatmap output layer kept in fp32) in OpenVINO and ONNX Runtime; ONNX Runtime with the one-exp
 Mish export for the models with Mish; the bridge-attention overhead; and the demo config's
 training step (plain, channels_last, torch.compile). Results go to a JSON file after every
 measurement, so an interrupted run resumes where it stopped; docs/benchmarks.md and a plot are
@@ -31,16 +34,18 @@ from tqdm import tqdm
 
 import eba_prnetcc_mmpose  # noqa: F401  (registers the plugin)
 from eba_prnetcc_mmpose.deploy.onnx_export import export_model
-from eba_prnetcc_mmpose.deploy.runtime import InferenceSession, cpu_bf16_support
+from eba_prnetcc_mmpose.deploy.runtime import (InferenceSession, cpu_bf16_support,
+                                               cpu_int8_support)
 from eba_prnetcc_mmpose.utils.model_build import (RawForward, build_model, model_input_size,
                                                   resolve_config, short_config_name)
 
 sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/, for eba_tools
 from eba_tools import DEMO_CONFIG, REPO  # noqa: E402
-from eba_tools.bench_report import (MISH_RUNTIME, RUNTIMES, render_markdown,  # noqa: E402
-                                    render_plot)
+from eba_tools.bench_report import (INT8_RUNTIMES, MISH_RUNTIME, RUNTIMES,  # noqa: E402
+                                    render_markdown, render_plot)
 from eba_tools.bench_timing import (bench_attention_overhead, bench_eager,  # noqa: E402
-                                    bench_train_step, matmul_throughput, time_runs)
+                                    bench_train_step, int8_matmul_throughput,
+                                    matmul_throughput, time_runs)
 from eba_tools.cli import run_tool  # noqa: E402
 from eba_tools.complexity import count_model  # noqa: E402
 from eba_tools.machine import machine_info  # noqa: E402
@@ -140,6 +145,22 @@ def signal_preserving_init(model: torch.nn.Module) -> None:
                 torch.nn.init.zeros_(mod.bias)
 
 
+def calibration_set(model: torch.nn.Module, w: int, h: int, num: int) -> np.ndarray:
+    """int8 calibration crops for a timed model: person crops of the synthetic training set
+    (``data/synthetic_coco``, made by the predictor's preprocessing at the model's input size)
+    when it is there, else standard-normal images. Timing does not depend on them; they keep
+    the quantisation ranges those of images."""
+    from eba_prnetcc_mmpose.deploy.quantize import calibration_crops, coco_calibration_samples
+    from eba_prnetcc_mmpose.utils.model_build import preprocess_info
+    root = osp.join(REPO, 'data', 'synthetic_coco')
+    ann = osp.join(root, 'annotations', 'person_keypoints_train.json')
+    if osp.isfile(ann):
+        meta = dict(input_size=[w, h], bbox_padding=1.25, **preprocess_info(model))
+        return calibration_crops(coco_calibration_samples(ann, osp.join(root, 'images', 'train'),
+                                                          num), meta)
+    return np.random.default_rng(0).standard_normal((num, 3, h, w), dtype=np.float32)
+
+
 def slug(name: str) -> str:
     return re.sub(r'[^A-Za-z0-9]+', '-', name).strip('-').lower()
 
@@ -147,7 +168,7 @@ def slug(name: str) -> str:
 def bench_model(spec: Dict, res: Results, args, say) -> None:
     """Every runtime x batch cell of one model that the results do not have yet."""
     name = spec['name']
-    runtimes = [r for r in RUNTIMES if r in args.runtimes]
+    runtimes = [r for r in RUNTIMES + INT8_RUNTIMES if r in args.runtimes]
     batches = [str(b) for b in args.batches]
     config = resolve_config(spec['config'] if spec['config'].startswith('mmpose::')
                             else osp.join(REPO, spec['config']))
@@ -183,7 +204,8 @@ def bench_model(spec: Dict, res: Results, args, say) -> None:
     def session(rt: str) -> InferenceSession:
         if rt in sessions:
             return sessions[rt]
-        one_exp = rt == MISH_RUNTIME
+        # ONNX Runtime int8 quantises the graph export_onnx.py ships to it (one-exp Mish)
+        one_exp = rt == MISH_RUNTIME or (rt == 'onnxruntime-int8' and has_mish)
         onnx = osp.join(export_dir, 'model-1exp.onnx' if one_exp else 'model.onnx')
         need_ir = rt.startswith('openvino')
         want_ir = not one_exp and any(r.startswith('openvino') for r in args.runtimes)
@@ -194,7 +216,16 @@ def bench_model(spec: Dict, res: Results, args, say) -> None:
                 export_model(model, cfg, onnx, require_simcc=simcc,
                              openvino_ir=need_ir or want_ir, one_exp_mish=one_exp)
         backend = 'openvino' if need_ir else 'onnxruntime'
-        precision = 'bf16' if rt.endswith('bf16') else 'fp32'
+        precision = rt.rsplit('-', 1)[1] if rt in INT8_RUNTIMES + ('openvino-bf16', ) else 'fp32'
+        if precision == 'int8':
+            from eba_prnetcc_mmpose.deploy.quantize import int8_paths, quantize_export
+            if not osp.isfile(int8_paths(onnx)[backend]):
+                say(f'{name}: int8 quantisation ({backend}, {args.calib_num} crops)')
+                with warnings.catch_warnings():
+                    warnings.simplefilter('ignore')
+                    info = quantize_export(onnx, calibration_set(model, w, h, args.calib_num),
+                                           backends=(backend, ), write_meta=False)
+                res.put(info[backend], 'models', name, 'int8', backend)
         sess = InferenceSession(onnx, backend, precision, num_threads=args.threads)
         # the export reproduces eager: max |logit difference| on a random batch of two
         outs = sess(probe.cpu().numpy())
@@ -211,6 +242,9 @@ def bench_model(spec: Dict, res: Results, args, say) -> None:
         say(f'{name}: {rt} batch {b}')
         if rt == 'openvino-bf16' and not cpu_bf16_support():
             res.put(dict(skipped='this CPU has no native bf16'), 'models', name, 'runs', rt, b)
+            continue
+        if rt in INT8_RUNTIMES and not cpu_int8_support():
+            res.put(dict(skipped='this CPU has no VNNI/AMX int8'), 'models', name, 'runs', rt, b)
             continue
         if rt == 'eager':
             r = bench_eager(model, bs, (h, w), args.device, warmup, repeats)
@@ -229,11 +263,16 @@ def run(args) -> Results:
     torch.set_num_threads(args.threads)
     res.data['machine']['torch_threads'] = torch.get_num_threads()
     mm_n = 512 if args.quick else 2048
+
+    def matmuls() -> Dict:
+        out = {d: matmul_throughput(getattr(torch, {'fp32': 'float32', 'bf16': 'bfloat16'}[d]),
+                                    mm_n, device=args.device) for d in ('fp32', 'bf16')}
+        out['int8'] = int8_matmul_throughput(mm_n)
+        return out
+
     if res.get('matmul') is None:
-        print('matmul throughput (fp32, bf16)')
-        res.put({d: matmul_throughput(getattr(torch, {'fp32': 'float32', 'bf16': 'bfloat16'}[d]),
-                                      mm_n, device=args.device) for d in ('fp32', 'bf16')},
-                'matmul')
+        print('matmul throughput (fp32, bf16, int8)')
+        res.put(matmuls(), 'matmul')
     specs = model_list(args.quick)
     if args.models:
         specs = [s for s in specs if any(m.lower() in s['name'].lower() for m in args.models)]
@@ -260,9 +299,7 @@ def run(args) -> Results:
                 r['config'] = osp.relpath(DEMO_CONFIG, REPO)
                 res.put(r, 'train_step', variant)
     if res.get('matmul_end') is None:
-        res.put({d: matmul_throughput(getattr(torch, {'fp32': 'float32', 'bf16': 'bfloat16'}[d]),
-                                      mm_n, device=args.device) for d in ('fp32', 'bf16')},
-                'matmul_end')
+        res.put(matmuls(), 'matmul_end')
     res.data['finished'] = time.strftime('%Y-%m-%d %H:%M:%S')
     res.save()
     return res
@@ -282,8 +319,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help='warm-up runs at the throughput batch')
     p.add_argument('--repeats-large', type=int, default=3,
                    help='timed runs at the throughput batch')
-    p.add_argument('--runtimes', nargs='+', default=list(RUNTIMES) + [MISH_RUNTIME],
-                   choices=list(RUNTIMES) + [MISH_RUNTIME], help='runtimes to measure')
+    p.add_argument('--runtimes', nargs='+',
+                   default=list(RUNTIMES) + [MISH_RUNTIME] + list(INT8_RUNTIMES),
+                   choices=list(RUNTIMES) + [MISH_RUNTIME] + list(INT8_RUNTIMES),
+                   help='runtimes to measure')
+    p.add_argument('--calib-num', type=int, default=32,
+                   help='int8 calibration crops per model (timing does not depend on them)')
     p.add_argument('--models', nargs='+', default=None,
                    help='only models whose name contains one of these (case-insensitive)')
     p.add_argument('--train-batch', type=int, default=32, help='batch of the training step')
@@ -314,7 +355,7 @@ def main(args: argparse.Namespace) -> None:
         if args.quick:
             args.batches, args.warmup, args.repeats = [1, 2], 1, 2
             args.warmup_large, args.repeats_large = 1, 1
-            args.train_batch, args.train_steps = 4, 1
+            args.train_batch, args.train_steps, args.calib_num = 4, 1, 4
             args.work_dir = osp.join(args.work_dir, 'quick')
         if min(args.batches) < 1 or args.threads < 1 or args.repeats < 1:
             raise ValueError('--batches, --threads and --repeats must be >= 1')

@@ -11,9 +11,13 @@ from typing import Dict, List, Optional
 RUNTIMES = ('eager', 'onnxruntime', 'openvino-fp32', 'openvino-bf16')
 #: ONNX Runtime on the export with the one-exp Mish (models with Mish only).
 MISH_RUNTIME = 'onnxruntime-1exp-mish'
+#: Post-training int8 (``export_onnx.py --int8``): NNCF for OpenVINO, static QDQ for ONNX
+#: Runtime (on the one-exp Mish export for models with Mish).
+INT8_RUNTIMES = ('openvino-int8', 'onnxruntime-int8')
 RUNTIME_LABELS = {'eager': 'PyTorch eager', 'onnxruntime': 'ONNX Runtime',
                   'openvino-fp32': 'OpenVINO fp32', 'openvino-bf16': 'OpenVINO bf16',
-                  MISH_RUNTIME: 'ONNX Runtime, one-exp Mish'}
+                  MISH_RUNTIME: 'ONNX Runtime, one-exp Mish', 'openvino-int8': 'OpenVINO int8',
+                  'onnxruntime-int8': 'ONNX Runtime int8'}
 
 
 def _cell(row: Dict, rt: str, b: str) -> Optional[Dict]:
@@ -30,6 +34,8 @@ def time_ratio(rows: List[Dict], row: Dict, rt: str, b: str) -> Optional[float]:
     """Model time / SimCC-R50 time at the same input size, same runtime and batch."""
     ref = _reference(rows, row)
     ref_rt = 'onnxruntime' if rt == MISH_RUNTIME else rt  # references have no Mish
+    if ref is not None and rt == 'onnxruntime-int8' and _cell(ref, rt, b) is None:
+        return None
     a, r = _cell(row, rt, b), _cell(ref, ref_rt, b) if ref else None
     return a['median_ms'] / r['median_ms'] if a and r else None
 
@@ -75,6 +81,90 @@ def goals(rows: List[Dict], b: str = '1') -> List[str]:
     return out
 
 
+def int8_goals(rows: List[Dict], b1: str, bn: str) -> List[str]:
+    """The int8 goals: OpenVINO int8 >= 1.6x faster than bf16 for EBA-R34-384 at both batches;
+    EBA-R34-384 int8 / SimCC-R50-384 int8 <= their MAC ratio."""
+    by = {r['name']: r for r in rows}
+    eba, ref = by.get('EBA R34 MLP 384x288'), by.get('SimCC R50 384x288')
+    out = []
+    if not eba:
+        return out
+    for b in (b1, bn):
+        bf, i8 = _cell(eba, 'openvino-bf16', b), _cell(eba, 'openvino-int8', b)
+        if bf and i8:
+            s = bf['median_ms'] / i8['median_ms']
+            out.append(f'EBA-R34-384 OpenVINO int8 vs bf16, batch {b}: **{s:.2f}x** faster '
+                       f'(goal >= 1.6x): ' + ('met' if s >= 1.6 else
+                                              f'missed by {1.6 - s:.2f}x ({s / 1.6 - 1:+.0%})'))
+    if ref:
+        mac = eba['GMACs'] / ref['GMACs']
+        for rt in INT8_RUNTIMES:
+            for b in (b1, bn):
+                t = time_ratio(rows, eba, rt, b)
+                if t is not None:
+                    out.append(f'EBA-R34-384 / SimCC-R50-384 in {RUNTIME_LABELS[rt]}, batch {b}: '
+                               f'**{t:.2f}** (goal <= MAC ratio {mac:.2f}): '
+                               + ('met' if t <= mac else f'missed by {t - mac:.2f}'))
+    return out
+
+
+def render_int8(res: Dict, rows: List[Dict], b1: str, bn: str) -> List[str]:
+    """The int8 section: OpenVINO int8 against bf16/fp32, ONNX Runtime int8 against fp32."""
+    if not any(_cell(r, rt, b) for r in rows for rt in INT8_RUNTIMES for b in (b1, bn)):
+        return []
+    mm = res.get('matmul', {})
+    i8 = mm.get('int8', {}).get('GMAC_per_s')
+    lines = ['## int8 (post-training quantisation, VNNI)', '',
+             'Quantised as `tools/deployment/export_onnx.py --int8` does it '
+             '(eba_prnetcc_mmpose/deploy/quantize.py): NNCF `quantize` (preset mixed, fast bias '
+             'correction) on the OpenVINO IR; ONNX Runtime `quantize_static` (QDQ, u8 activations, '
+             's8 per-channel weights, MinMax) on the ONNX file ONNX Runtime is given (one-exp '
+             'Mish for models with Mish); the output layer (SimCC Linear / heatmap conv) kept '
+             f"in fp32; calibrated on {res['settings'].get('calib_num', '?')} crops of the "
+             "synthetic training set at each model's input size (random weights: timing does "
+             'not depend on the calibration). OpenVINO runs the layers left unquantised in f32. '
+             '**x bf16** / **x fp32** = speed-up of int8 over that precision in the same '
+             'runtime; t/t_ref as above (the SimCC-R50 at the same size, also int8).', '']
+    for b, what, unit in ((b1, 'latency', 'ms'), (bn, 'throughput', 'img/s')):
+        lines += [f'Batch {b} ({what}):', '',
+                  f'| model | MAC/ref | OV fp32 {unit} | OV bf16 {unit} | OV int8 {unit} | '
+                  f'x fp32 | x bf16 | t/t_ref | ORT fp32 {unit} | ORT int8 {unit} | x fp32 | '
+                  't/t_ref |', '|' + '---|' * 12]
+        for r in rows:
+            ref = _reference(rows, r)
+            c = {rt: _cell(r, rt, b) for rt in ('openvino-fp32', 'openvino-bf16',
+                                                'openvino-int8', 'onnxruntime-int8')}
+            ort_rt = MISH_RUNTIME if _cell(r, MISH_RUNTIME, b) else 'onnxruntime'
+            c['ort'] = _cell(r, ort_rt, b)
+
+            def v(x):
+                if x is None:
+                    return '–'
+                return f"{x['median_ms']:.1f}" if b == b1 else f"{x['images_per_s']:.1f}"
+
+            def sp(a, q):
+                return f"{c[a]['median_ms'] / c[q]['median_ms']:.2f}" if c[a] and c[q] else '–'
+
+            t_ov, t_ort = (time_ratio(rows, r, rt, b) for rt in INT8_RUNTIMES)
+            mac = f"{r['GMACs'] / ref['GMACs']:.2f}" if ref else '–'
+            lines.append(
+                f"| {r['name']} | {mac} | {v(c['openvino-fp32'])} | {v(c['openvino-bf16'])} | "
+                f"{v(c['openvino-int8'])} | {sp('openvino-fp32', 'openvino-int8')} | "
+                f"{sp('openvino-bf16', 'openvino-int8')} | "
+                f"{f'{t_ov:.2f}' if t_ov else '–'} | {v(c['ort'])} | "
+                f"{v(c['onnxruntime-int8'])} | {sp('ort', 'onnxruntime-int8')} | "
+                f"{f'{t_ort:.2f}' if t_ort else '–'} |")
+        lines.append('')
+    if i8:
+        lines += [f'Achieved GMAC/s at batch {bn} in OpenVINO int8 (and % of the int8 matmul '
+                  f'figure, {i8:.0f} GMAC/s): ' + ', '.join(
+                      f"{r['name']} {c['GMAC_per_s']:.0f} ({100 * c['GMAC_per_s'] / i8:.0f} %)"
+                      for r in rows if (c := _cell(r, 'openvino-int8', bn))) + '.', '']
+    lines += ['Goals, checked on these numbers:', '']
+    lines += [f'- {g}' for g in int8_goals(rows, b1, bn)] or ['- (not enough rows measured)']
+    return lines + ['']
+
+
 def render_markdown(res: Dict, plot: Optional[str] = None) -> str:
     """docs/benchmarks.md from a results JSON (nothing typed by hand)."""
     m, s = res['machine'], res['settings']
@@ -107,8 +197,14 @@ def render_markdown(res: Dict, plot: Optional[str] = None) -> str:
         lines += ['## Machine arithmetic throughput (same run)', '',
                   '| matmul (2 threads as the models) | start GMAC/s | end GMAC/s |',
                   '|---|---|---|']
-        for d in ('fp32', 'bf16'):
-            lines.append(f"| {mm[d]['n']}x{mm[d]['n']} {d} | {mm[d]['GMAC_per_s']:.1f} | "
+        for d in ('fp32', 'bf16', 'int8'):
+            if d not in mm:
+                continue
+            if 'GMAC_per_s' not in mm[d]:
+                lines.append(f"| {d} | not measured: {mm[d].get('error', '?')} | – |")
+                continue
+            what = f"{d} ({mm[d]['op']})" if mm[d].get('op') else d
+            lines.append(f"| {mm[d]['n']}x{mm[d]['n']} {what} | {mm[d]['GMAC_per_s']:.1f} | "
                          f"{mm_end.get(d, {}).get('GMAC_per_s', float('nan')):.1f} |")
         lines += ['', '1 MAC = 2 FLOP. A model\'s achieved GMAC/s (below) can exceed the matmul '
                   'figure: fast convolutions (Winograd-style, as OpenVINO uses) do fewer '
@@ -151,6 +247,7 @@ def render_markdown(res: Dict, plot: Optional[str] = None) -> str:
                              if c else '–')
             lines.append(f"| {r['name']} | " + ' | '.join(cells) + ' |')
         lines.append('')
+    lines += render_int8(res, rows, b1, bn)
     lines += ['## Goals, checked on these numbers at batch 1', '']
     lines += [f'- {g}' for g in goals(rows, b1)] or ['- (not enough rows measured)']
     mish_rows = [r for r in rows if _cell(r, MISH_RUNTIME, b1)]

@@ -67,6 +67,25 @@ def matmul_throughput(dtype: torch.dtype = torch.float32, n: int = 2048, warmup:
     return r
 
 
+def int8_matmul_throughput(n: int = 2048, warmup: int = 2, repeats: int = 5) -> Dict:
+    """Square ``n x n`` int8 x int8 -> int32 matmul throughput in GMAC/s (``torch._int_mm``,
+    oneDNN on the CPU: VNNI / AMX where the CPU has them), with the models' torch threads.
+
+    The int8 ceiling beside :func:`matmul_throughput`'s fp32 and bf16; ``error`` instead when
+    this torch has no CPU int8 matmul.
+    """
+    a = torch.randint(-128, 128, (n, n), dtype=torch.int8)
+    b = torch.randint(-128, 128, (n, n), dtype=torch.int8)
+    try:
+        torch._int_mm(a[:32, :32].contiguous(), b[:32, :32].contiguous())
+    except (RuntimeError, AttributeError) as e:
+        return dict(n=n, dtype='int8', error=' '.join(str(e).split())[:200])
+    r = time_runs(lambda: torch._int_mm(a, b), warmup, repeats)
+    r.update(n=n, dtype='int8', op='torch._int_mm (s8 x s8 -> s32)',
+             GMAC_per_s=n**3 / (r['median_ms'] / 1e3) / 1e9)
+    return r
+
+
 def bench_attention_overhead(depth: int = 34, hw: Tuple[int, int] = (384, 288),
                              batch: int = 1, device: str = 'cpu', warmup: int = 2,
                              repeats: int = 10) -> Dict:

@@ -44,8 +44,18 @@ def test_quick_run_writes_json_markdown_and_plot_and_resumes(tmp_path):
             assert cell['GMAC_per_s'] == pytest.approx(demo['GMACs'] * cell['images_per_s'])
     assert demo['logit_diff']['onnxruntime']['max_abs_diff'] < 1e-3
     assert 'onnxruntime-1exp-mish' in demo['runs'] and 'onnxruntime-1exp-mish' not in ref['runs']
+    # int8: quantised as export_onnx.py --int8 does it, or skipped with the reason
+    from eba_prnetcc_mmpose.deploy.runtime import cpu_int8_support
+    for rt in ('openvino-int8', 'onnxruntime-int8'):
+        for row in (demo, ref):
+            cell = row['runs'][rt]['1']
+            assert (cell['median_ms'] > 0) if cpu_int8_support() else ('VNNI' in cell['skipped'])
+    assert 'int8' in res['matmul']
+    if cpu_int8_support():
+        assert demo['int8']['openvino']['kept_fp32'] and demo['int8']['onnxruntime']['samples']
     text = md.read_text()
     assert '| SimCC R50 128x96 | 128x96 |' in text and 'Training step' in text
+    assert '## int8 (post-training quantisation, VNNI)' in text
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     before = json.loads(out_json.read_text())['models']
     run(*common)
