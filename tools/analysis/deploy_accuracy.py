@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help='generator seed of the held-out set (training data uses 0)')
     p.add_argument('--heldout-num', type=int, default=100, help='held-out images')
     p.add_argument('--calib-num', type=int, default=300, help='int8 calibration crops')
+    p.add_argument('--int8-preset', choices=['mixed', 'performance'], default='performance',
+                   help="NNCF preset of the shipped int8 model (the other one is measured as a "
+                   "sensitivity check)")
     p.add_argument('--calib-data', default=None,
                    help="COCO-format root whose training split calibrates int8 (default: the "
                    "config's training set; --quick: the held-out root's own training split)")
@@ -102,8 +105,9 @@ def ensure_heldout(args) -> str:
 
 
 def export_all(args, model, cfg, say) -> Dict[str, Dict]:
-    """fp32 export + int8 (head kept fp32, the shipped default) + int8 with the head quantised
-    (the sensitivity check); returns ``{variant: dict(onnx=..., int8=metadata)}``."""
+    """fp32 export + int8 as shipped (output layers fp32, ``--int8-preset``) + the sensitivity
+    checks (output layers quantised too; the other NNCF preset); returns
+    ``{variant: dict(onnx=..., int8=metadata, backends=...)}``."""
     from eba_prnetcc_mmpose.deploy.onnx_export import export_model, training_set
     from eba_prnetcc_mmpose.deploy.predictor import load_meta
     from eba_prnetcc_mmpose.deploy.quantize import (calibration_crops, coco_calibration_samples,
@@ -126,18 +130,24 @@ def export_all(args, model, cfg, say) -> Dict[str, Dict]:
     crops = calibration_crops(coco_calibration_samples(ann, img_dir, args.calib_num),
                               load_meta(onnx))
     out = {}
-    variants = [('default', onnx, True)]
-    if not args.quick:  # the sensitivity check: the SimCC output layers quantised as well
-        head_q = osp.join(args.work_dir, 'head_q', 'model.onnx')
-        os.makedirs(osp.dirname(head_q), exist_ok=True)
-        for ext in ('.onnx', '.json', '.xml', '.bin'):
-            shutil.copy(onnx[:-5] + ext, head_q[:-5] + ext)
-        variants.append(('head_quantised', head_q, False))
-    for variant, path, keep in variants:
-        say(f'int8 ({variant}): NNCF + ONNX Runtime on {len(crops)} training crops')
-        section = quantize_export(path, crops, keep_head_fp32=keep,
+    default_preset = 'mixed' if args.int8_preset == 'mixed' else 'performance'
+    other = 'mixed' if default_preset == 'performance' else 'performance'
+    # (name, keep the SimCC output layers fp32, NNCF preset, backends)
+    variants = [('default', True, default_preset, ('openvino', 'onnxruntime'))]
+    if not args.quick:  # sensitivity checks: output layers quantised too; the other preset
+        variants += [('head_quantised', False, default_preset, ('openvino', 'onnxruntime')),
+                     (f'preset_{other}', True, other, ('openvino', ))]
+    for variant, keep, preset, backends in variants:
+        path = onnx
+        if variant != 'default':
+            path = osp.join(args.work_dir, variant, 'model.onnx')
+            os.makedirs(osp.dirname(path), exist_ok=True)
+            for ext in ('.onnx', '.json', '.xml', '.bin'):
+                shutil.copy(onnx[:-5] + ext, path[:-5] + ext)
+        say(f'int8 ({variant}): {", ".join(backends)} on {len(crops)} training crops')
+        section = quantize_export(path, crops, backends, keep_head_fp32=keep, preset=preset,
                                   calibration=dict(ann_file=osp.relpath(ann, REPO), seed=0))
-        out[variant] = dict(onnx=path, int8=section)
+        out[variant] = dict(onnx=path, int8=section, backends=backends)
     return out
 
 
@@ -163,10 +173,13 @@ def run(args) -> Dict:
     res['int8'] = {k: v['int8'] for k, v in exports.items()}
     flips = (True, False)
     preds = run_rows(exports['default']['onnx'], model, samples, ROWS, flips, args.threads, say)
-    if 'head_quantised' in exports:
-        preds.update({k.replace('int8', 'int8_headq'): v for k, v in run_rows(
-            exports['head_quantised']['onnx'], model, samples,
-            [r for r in ROWS if r[1] == 'int8'], (True, ), args.threads, say).items()})
+    for variant, suffix in (('head_quantised', 'headq'), ('preset_mixed', 'mixed'),
+                            ('preset_performance', 'performance')):
+        if variant in exports:
+            rows = [r for r in ROWS if r[1] == 'int8' and r[0] in exports[variant]['backends']]
+            preds.update({k.replace('int8', f'int8_{suffix}'): v for k, v in run_rows(
+                exports[variant]['onnx'], model, samples, rows, (True, ), args.threads,
+                say).items()})
     evaluator = dict(cfg.test_evaluator)
     evaluator['ann_file'] = osp.join(heldout, 'annotations', 'person_keypoints_val.json')
     meta = load_meta(exports['default']['onnx'])

@@ -61,9 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="COCO keypoint file to calibrate on (default: the config's training set)")
     q.add_argument('--calib-img-dir', default=None,
                    help="images of --calib-ann (default: the config's training images)")
-    q.add_argument('--int8-preset', choices=['mixed', 'performance'], default='mixed',
-                   help='NNCF preset: mixed = asymmetric activations (Mish outputs are '
-                   'mostly >= 0), performance = symmetric')
+    q.add_argument('--int8-preset', choices=['performance', 'mixed'], default='performance',
+                   help='NNCF preset: performance = symmetric activations (every convolution '
+                   'int8 in OpenVINO); mixed = asymmetric, whose zero points send '
+                   "OpenVINO's deconvolutions back to f32 (docs/deploy.md)")
     q.add_argument('--quantize-head', action='store_true',
                    help='quantise the last Linear of each SimCC axis too (kept in fp32 by '
                    'default: see docs/deploy.md)')

@@ -184,14 +184,18 @@ def _label(key: str) -> str:
     backend, precision = key.split('-')[:2]
     if precision == 'int8_headq':
         return LABELS[(backend, 'int8')] + ', SimCC output layers quantised too'
+    if precision in ('int8_mixed', 'int8_performance'):
+        return LABELS[(backend, 'int8')] + f", preset {precision.split('_')[1]}"
     return LABELS[(backend, precision)]
 
 
 def _row_keys(rows: Dict) -> List[str]:
     order = [f'{b}-{p}' for b, p in ROWS]
+
+    def base(k):
+        return k.split('_')[0]
     return sorted({k.rsplit('-', 1)[0] for k in rows},
-                  key=lambda k: (k.endswith('headq'), order.index(k.replace('_headq', ''))
-                                 if k.replace('_headq', '') in order else 99))
+                  key=lambda k: ('_' in k, order.index(base(k)) if base(k) in order else 99, k))
 
 
 def _ap_table(rows: Dict, keys: Sequence[str]) -> List[str]:
@@ -247,7 +251,8 @@ def render_section(res: Dict) -> str:
              f"{h['images']} images, {h['boxes']} "
              f"detected boxes, generated with seed {h['seed']} (`{h['root']}`; training uses seed "
              f"0). int8 calibration: {cal.get('crops')} crops of `{cal.get('ann_file')}` (seed "
-             f"{cal.get('seed')}), made by the predictor's own crop and normalisation."
+             f"{cal.get('seed')}), made by the predictor's own crop and normalisation; NNCF "
+             f"preset {res['int8']['default'].get('openvino', {}).get('preset', '?')}."
              + (f" Training: {s['note']}" if s.get('note') else ''), '',
              'AP: MMPose `CocoMetric` with the config\'s settings. Distance: per keypoint, image '
              'pixels, to eager fp32 with the same flip setting, over every keypoint of every '

@@ -116,9 +116,10 @@ def render_int8(res: Dict, rows: List[Dict], b1: str, bn: str) -> List[str]:
     i8 = mm.get('int8', {}).get('GMAC_per_s')
     lines = ['## int8 (post-training quantisation, VNNI)', '',
              'Quantised as `tools/deployment/export_onnx.py --int8` does it '
-             '(eba_prnetcc_mmpose/deploy/quantize.py): NNCF `quantize` (preset mixed, fast bias '
-             'correction) on the OpenVINO IR; ONNX Runtime `quantize_static` (QDQ, u8 activations, '
-             's8 per-channel weights, MinMax) on the ONNX file ONNX Runtime is given (one-exp '
+             '(eba_prnetcc_mmpose/deploy/quantize.py): NNCF `quantize` (preset performance, '
+             'fast bias correction) on the OpenVINO IR; ONNX Runtime `quantize_static` (QDQ, '
+             'u8 activations, s8 per-channel weights, MinMax) on the ONNX file ONNX Runtime is '
+             'given (one-exp '
              'Mish for models with Mish); the output layer (SimCC Linear / heatmap conv) kept '
              f"in fp32; calibrated on {res['settings'].get('calib_num', '?')} crops of the "
              "synthetic training set at each model's input size (random weights: timing does "

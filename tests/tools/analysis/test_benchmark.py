@@ -60,3 +60,21 @@ def test_quick_run_writes_json_markdown_and_plot_and_resumes(tmp_path):
     before = json.loads(out_json.read_text())['models']
     run(*common)
     assert json.loads(out_json.read_text())['models'] == before
+
+
+def test_int8_goals_say_by_how_much_they_are_missed():
+    from eba_tools.bench_report import int8_goals
+
+    def row(name, gmacs, ms, ref=False):
+        return dict(name=name, GMACs=gmacs, reference=ref, input_hw=[384, 288],
+                    runs={rt: {b: dict(median_ms=t) for b, t in bt.items()}
+                          for rt, bt in ms.items()})
+    eba = row('EBA R34 MLP 384x288', 10.68, {'openvino-bf16': {'1': 50.0, '32': 1600.0},
+                                             'openvino-int8': {'1': 25.0, '32': 1250.0}})
+    ref = row('SimCC R50 384x288', 12.42, {'openvino-int8': {'1': 30.0, '32': 1400.0}}, True)
+    goals = int8_goals([eba, ref], '1', '32')
+    assert any('batch 1: **2.00x** faster (goal >= 1.6x): met' in g for g in goals)
+    assert any('batch 32: **1.28x**' in g and 'missed by 0.32x' in g for g in goals)
+    assert any('OpenVINO int8, batch 1: **0.83** (goal <= MAC ratio 0.86): met' in g
+               for g in goals)
+    assert any('OpenVINO int8, batch 32: **0.89**' in g and 'missed by 0.03' in g for g in goals)
