@@ -112,11 +112,6 @@ def model_file(model_path: str, backend: str, precision: str = 'fp32') -> str:
     return model_path
 
 
-def openvino_ir_path(model_path: str) -> str:
-    """The OpenVINO IR (``.xml``) beside ``model_path`` (``.onnx`` or ``.xml``)."""
-    return osp.splitext(model_path)[0] + '.xml'
-
-
 class InferenceSession:
     """One loaded model: ``session(batch) -> [outputs]`` with numpy arrays.
 
