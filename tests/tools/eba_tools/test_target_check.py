@@ -140,17 +140,16 @@ def test_no_shipped_config_trains_on_flat_targets(config):
 
 
 def test_check_dataset_reports_it(run_script, tmp_path):
-    """tools/check_dataset.py on the worked custom config with normalised targets: exit 1, the
-    numbers and the fix on stderr (the shipped config passes: tests/tools/test_check_dataset.py)."""
+    """tools/check_dataset.py on the worked custom config (normalised targets) given the old
+    demo's label softmax: exit 1, the numbers and the fix on stderr (the shipped config passes:
+    tests/tools/test_check_dataset.py)."""
     from eba_tools.synthetic_squares import generate_synthetic_squares
     root = str(tmp_path / 'data') + '/'
     generate_synthetic_squares(root, num_train=2, num_val=1, progress=False)
     custom = osp.join(REPO, 'configs', 'custom', 'simcc_eba-res18-mlp_1xb16-30e_squares5-96x96.py')
-    step = [s.type for s in Config.fromfile(custom).train_dataloader.dataset.pipeline].index(
-        'GenerateTarget')
     args = [custom, '--no-decode', '--no-build', '--cfg-options'] + [
         f'{loader}_dataloader.dataset.data_root={root}' for loader in ('train', 'val', 'test')]
     code, _, err = run_script('check_dataset.py', args + [
-        f'train_dataloader.dataset.pipeline.{step}.encoder.normalize=True'])
+        'model.head.loss.label_softmax=True', 'model.head.loss.beta=10.0'])
     assert code == 1 and 'nearly flat' in err and 'set normalize=False' in err, err
     assert 'peak/floor 3.17' in err  # sigma sqrt(96 / 8) = 3.46 bins: exp(10 / (3.46 sqrt(2 pi)))
