@@ -37,6 +37,8 @@ model = dict(
         type='MLPSimCCHead',
         **simcc_head_sizes(codec, num_keypoints=len(metainfo['keypoint_info']),
                            backbone=backbone),
+        # stock SimCC's pairing: normalised targets (the codec's default), no label_softmax,
+        # beta=1 (the loss's defaults); see "Targets and loss" in docs/custom_dataset.md
         loss=dict(type='EBAKLDiscretLoss', use_target_weight=True)))
 
 # ---- schedule: the stock one is sized for 210 epochs of COCO at batch 512 -----------------
