@@ -22,9 +22,9 @@ Thresholds (:data:`MAX_ENTROPY_RATIO`, :data:`MIN_MASS_3SIGMA`): every SimCC and
 config MMPose 1.3.2 ships, and every paper-row config here, has entropy <= 0.55 of uniform and
 >= 0.99 of the mass within +-3 sigma; the uniform distribution has 1.0 and ``(6 sigma + 1) /
 bins`` (~0.1 on the demo's 192 bins). A target above 0.9 of the uniform entropy is closer to
-uniform than to any shipped recipe (a Gaussian that flat has sigma ~0.15 of the axis, so +-3
-sigma spans ~90 % of it); one with under half its mass within +-3 sigma of the keypoint
-teaches the model more about the background than about the keypoint.
+uniform than to any shipped recipe (a Gaussian target that flat has sigma 0.13-0.15 of the axis
+on 192-768 bins, so +-3 sigma spans 75-90 % of it); one with under half its mass within +-3
+sigma of the keypoint teaches the model more about the background than about the keypoint.
 """
 import math
 from typing import Dict, List, Optional, Tuple
@@ -145,7 +145,7 @@ def _fmt(x: float) -> str:
     return 'inf' if math.isinf(x) else f'{x:.3g}'
 
 
-def describe(stats: Dict[str, Dict[str, float]], loss: dict) -> str:
+def describe(stats: Dict[str, Dict[str, float]]) -> str:
     """``x: peak/floor 3.78, entropy 5.22 of 5.26 nats (0.99), 9 % within +-3 sigma; y: ...``"""
     parts = []
     for axis, s in stats.items():
@@ -191,6 +191,6 @@ def check_targets(cfg) -> List[str]:
             f"model.head.loss ({_type(loss)}, label_softmax={bool(lo['label_softmax'])}, "
             f"label_beta={float(lo['label_beta']):g}, beta={float(lo['beta']):g}) on {path} "
             f"(SimCCLabel normalize={bool(normalize)}) trains on nearly flat targets: "
-            f'{describe(stats, loss)}{spread}. Fix: {fix} (docs/custom_dataset.md, '
+            f'{describe(stats)}{spread}. Fix: {fix} (docs/custom_dataset.md, '
             f'"Targets and loss")')
     return problems
