@@ -9,7 +9,8 @@ Runs in a second or two (plus reading the training annotation file to count its 
   (:func:`.config_check.check_feature_map`), and pretrained weights that cannot fit the
   backbone (:func:`.inherited_check.pretrained_findings`);
 - **warnings** (training starts): a schedule that does not fit ``max_epochs`` or this training
-  set (:func:`.inherited_check.schedule_findings`).
+  set (:func:`.inherited_check.schedule_findings`), and SimCC targets the loss sees as nearly
+  flat (:func:`.target_check.check_targets`).
 
 ``--no-preflight`` on ``tools/train.py`` skips it. ``tools/check_dataset.py`` reports the same
 findings and more (the data itself).
@@ -19,6 +20,7 @@ import sys
 from typing import List
 
 from .config_check import check_feature_map, check_sizes
+from .target_check import check_targets
 from .inherited_check import Finding, check_inherited, count_train_samples
 
 #: the ``tools/train.py`` option that skips the pre-flight (removed before MMPose parses argv)
@@ -45,6 +47,7 @@ def preflight_findings(cfg, processes: int = 1, count: bool = True) -> List[Find
     """
     found = [Finding('error', p) for p in check_sizes(cfg) + check_feature_map(cfg)]
     found += check_inherited(cfg, count_train_samples(cfg) if count else None, processes)
+    found += [Finding('warning', p) for p in check_targets(cfg)]
     return sorted(found, key=lambda f: f.level != 'error')
 
 

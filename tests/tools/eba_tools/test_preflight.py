@@ -47,3 +47,12 @@ def test_world_size(monkeypatch):
     monkeypatch.setenv('WORLD_SIZE', '4')
     assert world_size(argparse.Namespace(launcher='pytorch')) == 4
     assert world_size(argparse.Namespace(launcher='none')) == 1
+
+
+def test_nearly_flat_targets_are_a_warning(tmp_path):
+    """label_softmax on normalised Gaussians: training starts, the line names the fix."""
+    cfg = stale_child(tmp_path)
+    cfg.model.head.loss = dict(type='KLDiscretLoss', use_target_weight=True, beta=10.,
+                               label_softmax=True)
+    flat = [f for f in preflight_findings(cfg, count=False) if 'normalize=False' in f.text]
+    assert flat and all(f.level == 'warning' for f in flat)
