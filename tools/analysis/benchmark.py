@@ -254,6 +254,7 @@ def bench_model(spec: Dict, res: Results, args, say) -> None:
             r = time_runs(lambda: sess(x), warmup, repeats)
             r['images_per_s'] = bs / (r['median_ms'] / 1e3)
         r['GMAC_per_s'] = entry['GMACs'] * r['images_per_s']
+        r['load_avg_1min'] = os.getloadavg()[0]  # flagged in the report when others were busy
         res.put(r, 'models', name, 'runs', rt, b)
 
 

@@ -81,6 +81,20 @@ def goals(rows: List[Dict], b: str = '1') -> List[str]:
     return out
 
 
+def busy_cells(res: Dict) -> List[str]:
+    """Cells timed while the 1-minute load average exceeded the cores + 1, i.e. while at least
+    one other process was busy beside this run (its own threads count for up to the cores)."""
+    limit = (res['machine'].get('cpu_count') or 1) + 1
+    out = []
+    for row in res['models'].values():
+        for rt, cells in row.get('runs', {}).items():
+            for b, c in cells.items():
+                if (c or {}).get('load_avg_1min', 0) > limit:
+                    out.append(f"{row['name']} {RUNTIME_LABELS.get(rt, rt)} b{b} "
+                               f"({c['load_avg_1min']:.1f})")
+    return out
+
+
 def int8_goals(rows: List[Dict], b1: str, bn: str) -> List[str]:
     """The int8 goals: OpenVINO int8 >= 1.6x faster than bf16 for EBA-R34-384 at both batches;
     EBA-R34-384 int8 / SimCC-R50-384 int8 <= their MAC ratio."""
@@ -248,6 +262,11 @@ def render_markdown(res: Dict, plot: Optional[str] = None) -> str:
                              if c else '–')
             lines.append(f"| {r['name']} | " + ' | '.join(cells) + ' |')
         lines.append('')
+    busy = busy_cells(res)
+    if busy:
+        lines += ['**Timed while the machine was busy** (1-minute load average above cores + 1, '
+                  'in brackets; their times are inflated and their ratios to other cells not '
+                  f'valid): {len(busy)} of the cells: ' + ', '.join(busy) + '.', '']
     lines += render_int8(res, rows, b1, bn)
     lines += ['## Goals, checked on these numbers at batch 1', '']
     lines += [f'- {g}' for g in goals(rows, b1)] or ['- (not enough rows measured)']
