@@ -306,6 +306,61 @@ def run(args) -> Results:
     return res
 
 
+def ab_probe(args) -> Dict:
+    """Interleaved A/B timing of two measured cells (``MODEL=RUNTIME``) of an existing run,
+    from its cached exports: pairs alternate A and B, so load from other work hits both alike;
+    the median of the per-pair time ratios A/B and its inter-quartile range, per batch."""
+    import statistics
+    with open(args.out) as f:
+        data = json.load(f)
+    sessions, shapes = [], []
+    for spec in args.ab:
+        name, _, rt = spec.partition('=')
+        entry = data['models'].get(name)
+        if entry is None or rt not in RUNTIMES + INT8_RUNTIMES + (MISH_RUNTIME, ):
+            raise ValueError(f'--ab {spec}: expected MODEL=RUNTIME with a model of {args.out} '
+                             f'({", ".join(data["models"])}) and a runtime of --runtimes')
+        one_exp = rt == MISH_RUNTIME or (rt == 'onnxruntime-int8' and entry['has_mish'])
+        onnx = osp.join(args.work_dir, slug(name), 'model-1exp.onnx' if one_exp else 'model.onnx')
+        backend = 'openvino' if rt.startswith('openvino') else 'onnxruntime'
+        precision = rt.rsplit('-', 1)[1] if rt in INT8_RUNTIMES + ('openvino-bf16', ) else 'fp32'
+        if not osp.isfile(onnx):
+            raise FileNotFoundError(f'{onnx} not found: run the benchmark for {name} first')
+        sessions.append(InferenceSession(onnx, backend, precision, num_threads=args.threads))
+        shapes.append(entry['input_hw'])
+    out = dict(a=args.ab[0], b=args.ab[1], started=time.strftime('%Y-%m-%d %H:%M:%S'),
+               load_avg_start=list(os.getloadavg()), batches={})
+    for bs, pairs in ((args.batches[0], args.ab_pairs),
+                      (args.batches[1], max(3, args.ab_pairs // 5))):
+        xs = [np.random.default_rng(0).standard_normal((bs, 3, *hw), dtype=np.float32)
+              for hw in shapes]
+        for s_, x in zip(sessions, xs):
+            s_(x)
+        ratios, times = [], ([], [])
+        for _ in range(pairs):
+            t = []
+            for s_, x in zip(sessions, xs):
+                start = time.perf_counter()
+                s_(x)
+                t.append(time.perf_counter() - start)
+            ratios.append(t[0] / t[1])
+            times[0].append(t[0] * 1e3)
+            times[1].append(t[1] * 1e3)
+        q = statistics.quantiles(ratios, n=4)
+        out['batches'][str(bs)] = dict(pairs=pairs, median_ratio=statistics.median(ratios),
+                                       ratio_q1=q[0], ratio_q3=q[2],
+                                       median_ms=[statistics.median(t) for t in times])
+        print(f'batch {bs}: {args.ab[0]} / {args.ab[1]} = {statistics.median(ratios):.3f} '
+              f'(IQR {q[0]:.3f}-{q[2]:.3f}, {pairs} pairs)')
+    out['load_avg_end'] = list(os.getloadavg())
+    data.setdefault('ab', []).append(out)
+    tmp = args.out + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(data, f, indent=1)
+    os.replace(tmp, args.out)
+    return data
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -342,22 +397,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--out', default=None, help='results JSON (written after every measurement)')
     p.add_argument('--markdown', default=None, help='render the results to this markdown file')
     p.add_argument('--plot', default=None, help='write the latency-vs-MACs plot (PNG) here')
+    p.add_argument('--ab', nargs=2, metavar=('MODEL=RUNTIME', 'MODEL=RUNTIME'), default=None,
+                   help='instead of a run: time two cells of the --out run in interleaved pairs '
+                   '(robust to load from other work) and add the ratio to its JSON, e.g. '
+                   '--ab "EBA R34 MLP 384x288=openvino-int8" "EBA R34 MLP 384x288=openvino-bf16"')
+    p.add_argument('--ab-pairs', type=int, default=20,
+                   help='pairs at the latency batch (a fifth, at least 3, at the throughput one)')
     p.add_argument('--render', default=None,
                    help='only render an existing results JSON (no measuring)')
     return p
 
 
 def main(args: argparse.Namespace) -> None:
+    if args.quick:
+        args.batches, args.warmup, args.repeats = [1, 2], 1, 2
+        args.warmup_large, args.repeats_large = 1, 1
+        args.train_batch, args.train_steps, args.calib_num = 4, 1, 4
+        args.work_dir = osp.join(args.work_dir, 'quick')
+    if args.ab:
+        if not args.out or not osp.isfile(args.out):
+            raise FileNotFoundError(f'--ab needs --out, the JSON of a run to probe (got '
+                                    f'{args.out})')
+        data = ab_probe(args)
+        data.setdefault('source', args.out)
+        if args.markdown:
+            if args.plot:
+                render_plot(data, args.plot)
+            with open(args.markdown, 'w') as f:
+                f.write(render_markdown(data, args.plot))
+            print(f'wrote {args.markdown}')
+        return
     if args.render:
         with open(args.render) as f:
             data = json.load(f)
         data.setdefault('source', args.render)
     else:
-        if args.quick:
-            args.batches, args.warmup, args.repeats = [1, 2], 1, 2
-            args.warmup_large, args.repeats_large = 1, 1
-            args.train_batch, args.train_steps, args.calib_num = 4, 1, 4
-            args.work_dir = osp.join(args.work_dir, 'quick')
         if min(args.batches) < 1 or args.threads < 1 or args.repeats < 1:
             raise ValueError('--batches, --threads and --repeats must be >= 1')
         data = run(args).data

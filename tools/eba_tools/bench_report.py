@@ -177,6 +177,30 @@ def render_int8(res: Dict, rows: List[Dict], b1: str, bn: str) -> List[str]:
                       for r in rows if (c := _cell(r, 'openvino-int8', bn))) + '.', '']
     lines += ['Goals, checked on these numbers:', '']
     lines += [f'- {g}' for g in int8_goals(rows, b1, bn)] or ['- (not enough rows measured)']
+    goal_pairs = {  # interleaved A/B probes of the goals (section below), when there are any
+        ('EBA R34 MLP 384x288=openvino-int8', 'EBA R34 MLP 384x288=openvino-bf16'):
+            ('OpenVINO int8 vs bf16 speed-up', lambda r: 1 / r, 1.6, '>='),
+        ('EBA R34 MLP 384x288=openvino-int8', 'SimCC R50 384x288=openvino-int8'):
+            ('EBA-R34-384 / SimCC-R50-384 in OpenVINO int8', lambda r: r, None, '<='),
+        ('EBA R34 MLP 384x288=onnxruntime-int8', 'SimCC R50 384x288=onnxruntime-int8'):
+            ('EBA-R34-384 / SimCC-R50-384 in ONNX Runtime int8', lambda r: r, None, '<=')}
+    by = {r['name']: r for r in rows}
+    for p in res.get('ab', []):
+        goal = goal_pairs.get((p['a'], p['b']))
+        if not goal:
+            continue
+        what, f, target, op = goal
+        if target is None:
+            eba, ref = by.get('EBA R34 MLP 384x288'), by.get('SimCC R50 384x288')
+            target = eba['GMACs'] / ref['GMACs'] if eba and ref else None
+        for b, c in p['batches'].items():
+            v, lo, hi = (f(c[k]) for k in ('median_ratio', 'ratio_q3', 'ratio_q1'))
+            if target is None:
+                continue
+            ok = v >= target if op == '>=' else v <= target
+            lines.append(f'- interleaved A/B ({p["started"]}), {what}, batch {b}: **{v:.2f}** '
+                         f'(IQR {min(lo, hi):.2f}-{max(lo, hi):.2f}; goal {op} {target:.2f}): '
+                         + ('met' if ok else f'missed by {abs(v - target):.2f}'))
     return lines + ['']
 
 
@@ -268,6 +292,21 @@ def render_markdown(res: Dict, plot: Optional[str] = None) -> str:
                   'in brackets; their times are inflated and their ratios to other cells not '
                   f'valid): {len(busy)} of the cells: ' + ', '.join(busy) + '.', '']
     lines += render_int8(res, rows, b1, bn)
+    if res.get('ab'):
+        lines += ['## Interleaved A/B probes', '',
+                  '`benchmark.py --ab A B` after the run: the two cells timed in alternation from '
+                  'the cached exports, so load from other work hits both alike; median of the '
+                  'per-pair time ratios A/B (inter-quartile range). < 1: A is faster.', '',
+                  '| A | B | when (load avg start-end) | batch | pairs | A/B | IQR | A ms | B ms |',
+                  '|---|---|---|---|---|---|---|---|---|']
+        for p in res['ab']:
+            for b, c in p['batches'].items():
+                lines.append(f"| {p['a']} | {p['b']} | {p['started']} "
+                             f"({p['load_avg_start'][0]:.1f}-{p['load_avg_end'][0]:.1f}) | {b} | "
+                             f"{c['pairs']} | **{c['median_ratio']:.3f}** | "
+                             f"{c['ratio_q1']:.3f}-{c['ratio_q3']:.3f} | "
+                             f"{c['median_ms'][0]:.1f} | {c['median_ms'][1]:.1f} |")
+        lines.append('')
     lines += ['## Goals, checked on these numbers at batch 1', '']
     lines += [f'- {g}' for g in goals(rows, b1)] or ['- (not enough rows measured)']
     mish_rows = [r for r in rows if _cell(r, MISH_RUNTIME, b1)]

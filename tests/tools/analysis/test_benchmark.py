@@ -60,6 +60,12 @@ def test_quick_run_writes_json_markdown_and_plot_and_resumes(tmp_path):
     before = json.loads(out_json.read_text())['models']
     run(*common)
     assert json.loads(out_json.read_text())['models'] == before
+    # an interleaved A/B probe of two cells of that run, from its cached exports
+    run(*common, '--ab', 'EBA demo 128x96=onnxruntime', 'SimCC R50 128x96=onnxruntime',
+        '--ab-pairs', '3', '--markdown', str(md))
+    probe = json.loads(out_json.read_text())['ab'][0]
+    assert probe['batches']['1']['pairs'] == 3 and probe['batches']['1']['median_ratio'] > 0
+    assert '## Interleaved A/B probes' in md.read_text()
 
 
 def test_int8_goals_say_by_how_much_they_are_missed():
