@@ -19,6 +19,7 @@ images, not noise) and reports how many keypoints' argmax bins move.
         --int8 --calib-num 300
 """
 import argparse
+import json
 import os.path as osp
 import sys
 
@@ -32,6 +33,7 @@ from eba_prnetcc_mmpose.utils.model_build import resolve_config
 
 sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/, for eba_tools
 from eba_tools.cli import run_tool  # noqa: E402
+from eba_tools.scores import scale_from_config  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,6 +104,14 @@ def main(args: argparse.Namespace) -> None:
                 raise FileNotFoundError(f'calibration data not found: {path}')
     res = export_onnx(resolve_config(args.config), args.out, args.checkpoint, args.opset,
                       openvino_ir=not args.no_openvino, one_exp_mish=not args.standard_mish)
+    scale, how = scale_from_config(res['cfg'])
+    if scale is not None and res['meta']:  # the predictor's default --kpt-thr follows it
+        with open(res['meta']) as f:
+            meta = json.load(f)
+        meta['score_scale'] = scale
+        with open(res['meta'], 'w') as f:
+            json.dump(meta, f, indent=1)
+    print(f'keypoint score scale: {how}')
     w, h = res['input_size']
     print(f'wrote {res["onnx"]} (input: N x 3 x {h} x {w}, dynamic N), {res["meta"]}'
           + (f', {res["openvino"]}' if res['openvino'] else ''))

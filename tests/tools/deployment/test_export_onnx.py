@@ -30,6 +30,9 @@ def test_export_writes_every_file_and_checks_parity(run_script, tmp_path, demo_c
     assert onnx.is_file() and (tmp_path / 'm.json').is_file()
     assert (tmp_path / 'm.xml').is_file() == has_openvino()
     assert 'onnxruntime fp32 vs PyTorch' in out
+    # the demo pairs label_softmax with un-normalised targets: scores on a 0-1 scale
+    import json
+    assert json.loads((tmp_path / 'm.json').read_text())['score_scale'] == 1.0
 
 
 @pytest.fixture(scope='module')
