@@ -18,8 +18,13 @@ $(STAMP): $(SETUP_INPUTS)
 demo: $(STAMP)
 	$(PY) tools/run_demo.py
 
+# Two pytest runs, each with fresh -n 2 workers: in one run of the whole suite, the xdist
+# worker that reaches the heavy export tests late in its life dies ("node down: Not properly
+# terminated", no segfault or OOM in dmesg), whichever of them it is; with fresh workers they
+# pass. Open defect, see the closing note of stop 14.
 test: $(STAMP)
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests $(PYTEST_ARGS) --ignore=tests/tools
+	$(PY) -m pytest tests/tools $(PYTEST_ARGS)
 
 clean-env:
 	rm -rf $(VENV)
