@@ -43,7 +43,7 @@ from mmengine.runner.checkpoint import CheckpointLoader
 from .checkpoint_tree import TreeBuilder, TreeError, drop_executable_configs
 
 TRUST_ENV = 'EBA_PRNETCC_TRUSTED_CHECKPOINTS'
-PARSER = osp.join(osp.dirname(osp.abspath(__file__)), 'checkpoint_parser')
+PARSER = osp.join(osp.dirname(osp.abspath(__file__)), 'checkpoint_parser', '__main__.py')
 PARSER_SECONDS = 10           # wall clock (and CPU) limit of one parse
 PARSER_MEMORY = 2**30         # address space of the parser, on top of the file's size
 OUTPUT_LIMIT = 64 * 2**20     # parser output, on top of twice the file's size

@@ -1,6 +1,6 @@
 """Child-process half of the restricted checkpoint loader (standard library only).
 
-``safe_load.load_checkpoint_safely`` runs this folder as ``python -I -S checkpoint_parser FD
+``safe_load.load_checkpoint_safely`` runs ``python -I -S checkpoint_parser/__main__.py FD
 MEMORY SECONDS`` in a fresh interpreter (its modules import each other as top-level modules; this
 ``__init__`` is not run there). It reads the ``torch.save`` file open at ``FD`` (zip or legacy
 format), unpickles its object tree with :class:`pickle.Unpickler` whose ``find_class`` only hands

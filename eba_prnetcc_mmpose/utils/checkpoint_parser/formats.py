@@ -2,10 +2,10 @@
 """
 import io
 import struct
-import zipfile
 
 from stand_ins import Corrupt, Refused
 from unpickler import RestrictedUnpickler
+from zipdir import STORED, data_offset, read_directory, read_entry
 
 MAX_PICKLE_MIB = 64  # the object pickle may hold at most this, or 4x the file's size
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
@@ -36,29 +36,18 @@ def check_ranges(entries, file_size):
 
 
 def parse_zip(f, file_size):
-    try:
-        archive = zipfile.ZipFile(f)
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
-        raise Corrupt(f'not a readable zip archive ({e})') from None
-    infos = archive.infolist()
-    pkls = [i for i in infos if i.filename.endswith('/data.pkl')
-            and i.filename.count('/') == 1]
+    by_name = read_directory(f, file_size)
+    pkls = [n for n in by_name if n.endswith('/data.pkl') and n.count('/') == 1]
     if len(pkls) != 1:
         raise Corrupt('a zip archive without exactly one <name>/data.pkl (not a torch.save '
                       'file)')
-    prefix = pkls[0].filename[:-len('data.pkl')]
-    by_name = {i.filename: i for i in infos}
+    prefix = pkls[0][:-len('data.pkl')]
     limit = max(MAX_PICKLE_MIB * 2**20, 4 * file_size)
-    if pkls[0].file_size > limit:
-        raise Refused(f'an object pickle of {pkls[0].file_size} bytes (limit {limit})')
     order = by_name.get(prefix + 'byteorder')
-    if order is not None:
-        if order.file_size > 16 or archive.read(order) != b'little':
-            raise Refused('a big-endian checkpoint (re-save it on a little-endian machine)')
-    with archive.open(pkls[0]) as stream:
-        data = stream.read(limit + 1)  # a deflated entry may claim less than it holds
-    if len(data) > limit:
-        raise Refused(f'an object pickle that expands past {limit} bytes')
+    if order is not None and (order.usize > 16
+                              or read_entry(f, order, file_size, 16) != b'little'):
+        raise Refused('a big-endian checkpoint (re-save it on a little-endian machine)')
+    data = read_entry(f, by_name[pkls[0]], file_size, limit)
     unpickler = RestrictedUnpickler(io.BytesIO(data), _zip_storage_id)
     obj = unpickler.load()
     entries = {}
@@ -66,19 +55,13 @@ def parse_zip(f, file_size):
         info = by_name.get(f'{prefix}data/{key}')
         if info is None:
             raise Corrupt(f'tensor data {key!r} is missing from the archive')
-        if info.compress_type != zipfile.ZIP_STORED:
+        if info.method != STORED:
             raise Refused(f'compressed tensor data {key!r} (torch.save stores it uncompressed)')
         nbytes = storage.numel * storage.itemsize
-        if info.file_size != nbytes or info.compress_size != nbytes:
-            raise Corrupt(f'tensor data {key!r} holds {info.file_size} bytes, its tensor needs '
+        if info.usize != nbytes or info.csize != nbytes:
+            raise Corrupt(f'tensor data {key!r} holds {info.usize} bytes, its tensor needs '
                           f'{nbytes}')
-        f.seek(info.header_offset)
-        header = f.read(30)
-        if len(header) != 30 or header[:4] != b'PK\x03\x04':
-            raise Corrupt(f'a damaged zip entry for tensor data {key!r}')
-        name_len, extra_len = struct.unpack('<HH', header[26:30])
-        entries[key] = dict(offset=info.header_offset + 30 + name_len + extra_len,
-                            nbytes=nbytes)
+        entries[key] = dict(offset=data_offset(f, info, file_size), nbytes=nbytes)
     return obj, unpickler.storages, entries
 
 
