@@ -62,9 +62,22 @@ def cpu_info() -> dict:
                 torch=torch.__version__)
 
 
+def runner_checkpoint(state_dict: dict, optimizer: dict, with_extras: bool) -> dict:
+    """What a ``Runner`` saves around weights and optimizer state (with numpy and
+    ``HistoryBuffer`` content when ``with_extras``; torch's restricted unpickler refuses it)."""
+    ckpt = dict(state_dict=state_dict, optimizer=optimizer,
+                meta=dict(epoch=3, iter=300, seed=0, config="model = dict(type='X')"))
+    if with_extras:
+        from mmengine.logging import HistoryBuffer
+        hub = {f'train/{k}': HistoryBuffer(np.random.rand(300), np.ones(300), 300)
+               for k in ('loss', 'lr', 'acc')}
+        ckpt['message_hub'] = dict(log_scalars=hub, runtime_info=dict(epoch=3))
+        ckpt['meta']['dataset_meta'] = dict(sigmas=np.linspace(0.2, 1, 17).astype(np.float32))
+    return ckpt
+
+
 def make_checkpoint(mib: float, with_extras: bool) -> dict:
     """A Runner-like checkpoint of about ``mib`` MiB of float32 weights plus Adam state."""
-    from mmengine.logging import HistoryBuffer
     gen = torch.Generator().manual_seed(0)
     numel = int(mib * 2**20 / 4 / 3)  # weights + exp_avg + exp_avg_sq
     sizes, left = [], numel
@@ -77,14 +90,7 @@ def make_checkpoint(mib: float, with_extras: bool) -> dict:
                                 exp_avg_sq=torch.rand(n, generator=gen))
                         for i, n in enumerate(sizes)},
                  param_groups=[dict(lr=1e-3, betas=(0.9, 0.999), params=list(range(len(sizes))))])
-    ckpt = dict(state_dict=state_dict, optimizer=optim,
-                meta=dict(epoch=3, iter=300, seed=0, config="model = dict(type='X')"))
-    if with_extras:
-        hub = {f'train/{k}': HistoryBuffer(np.random.rand(300), np.ones(300), 300)
-               for k in ('loss', 'lr', 'acc')}
-        ckpt['message_hub'] = dict(log_scalars=hub, runtime_info=dict(epoch=3))
-        ckpt['meta']['dataset_meta'] = dict(sigmas=np.linspace(0.2, 1, 17).astype(np.float32))
-    return ckpt
+    return runner_checkpoint(state_dict, optim, with_extras)
 
 
 def model_checkpoint(config: str, with_extras: bool) -> dict:
@@ -102,15 +108,7 @@ def model_checkpoint(config: str, with_extras: bool) -> dict:
     for p in model.parameters():
         p.grad = torch.randn(p.shape, generator=gen)
     optim.step()
-    ckpt = dict(state_dict=model.state_dict(), optimizer=optim.state_dict(),
-                meta=dict(epoch=3, iter=300, seed=0, config="model = dict(type='X')"))
-    if with_extras:
-        from mmengine.logging import HistoryBuffer
-        hub = {f'train/{k}': HistoryBuffer(np.random.rand(300), np.ones(300), 300)
-               for k in ('loss', 'lr', 'acc')}
-        ckpt['message_hub'] = dict(log_scalars=hub, runtime_info=dict(epoch=3))
-        ckpt['meta']['dataset_meta'] = dict(sigmas=np.linspace(0.2, 1, 17).astype(np.float32))
-    return ckpt
+    return runner_checkpoint(model.state_dict(), optim.state_dict(), with_extras)
 
 
 LOADERS = ('torch.load(weights_only=True)', 'torch.load(weights_only=False)',
