@@ -8,18 +8,15 @@ it; the untouched checkpoint's config (what MMEngine wrote, literal-only) still 
 """
 import os
 import re
-import subprocess
 import sys
 
 import pytest
 import torch
-from mmengine.config import Config
 
-from eba_tools import DEMO_CONFIG as DEMO
 from eba_tools import REPO as ROOT
-from eba_tools.demo_job import set_data_root
 from eba_tools.launch import mmpose_tool
-from eba_tools.synthetic_coco import generate_synthetic_coco
+
+from e2e_helpers import run_command, tiny_setup
 
 pytestmark = pytest.mark.slow
 
@@ -27,19 +24,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('entry')
-    data = tmp / 'data'
-    generate_synthetic_coco(str(data), num_train=8, num_val=4, image_size=(128, 128), seed=2,
-                            progress=False)
-    cfg = Config.fromfile(DEMO)
-    set_data_root(cfg, str(data))
-    for loader in (cfg.train_dataloader, cfg.val_dataloader):
-        loader.update(batch_size=8, num_workers=0, persistent_workers=False)
-    cfg.test_dataloader = cfg.val_dataloader
-    cfg.train_cfg.update(max_epochs=1, val_interval=100)
-    cfg_path = tmp / 'cfg.py'
-    cfg.dump(str(cfg_path))
+    cfg_path = tiny_setup(tmp, 8, seed=2)['cfg']
     work = tmp / 'work'
-    run([sys.executable, os.path.join(ROOT, 'tools', 'train.py'), str(cfg_path), '--work-dir',
+    run([sys.executable, os.path.join(ROOT, 'tools', 'train.py'), cfg_path, '--work-dir',
          str(work)])
     good = work / 'epoch_1.pth'
     marker = tmp / 'pwned'
@@ -49,15 +36,11 @@ def trained(tmp_path_factory):
     ckpt['message_hub']['runtime_info']['cfg'] = text
     evil = tmp / 'evil.pth'
     torch.save(ckpt, evil)
-    return dict(cfg=str(cfg_path), good=str(good), evil=str(evil), marker=marker, tmp=tmp)
+    return dict(cfg=cfg_path, good=str(good), evil=str(evil), marker=marker, tmp=tmp)
 
 
 def run(cmd):
-    env = dict(os.environ, PYTHONWARNINGS='ignore', OMP_NUM_THREADS='1')
-    res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, cwd=ROOT)
-    out = res.stdout + res.stderr
-    assert res.returncode == 0, out[-4000:]
-    return out
+    return run_command(cmd)
 
 
 def test_stock_test_tool_never_runs_the_checkpoint_config(trained):

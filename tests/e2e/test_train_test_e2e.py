@@ -4,58 +4,33 @@ MMPose's own ``tools/train.py`` / ``tools/test.py`` (shipped in the installed pa
 repo's mirrors drive the demo config; resume restores iteration, optimizer and scheduler state;
 two ``torchrun`` processes train and test with gloo.
 """
-import json
 import os
 import os.path as osp
 import re
 import socket
-import subprocess
 import sys
 
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.runner import CheckpointLoader
 
-from eba_tools import DEMO_CONFIG as DEMO
 from eba_tools import REPO as ROOT
-from eba_tools.demo_job import set_data_root
 from eba_tools.launch import mmpose_tool
-from eba_tools.synthetic_coco import generate_synthetic_coco
+
+from e2e_helpers import BATCH, run_command, tiny_setup
 
 pytestmark = pytest.mark.slow
-BATCH = 8
 
 
 @pytest.fixture(scope='module')
 def tiny(tmp_path_factory):
-    """A tiny synthetic set and a 1-epoch config pointing at it, dumped to a file."""
-    tmp = tmp_path_factory.mktemp('e2e')
-    data = tmp / 'data'
-    generate_synthetic_coco(str(data), num_train=16, num_val=4, image_size=(128, 128), seed=1,
-                            progress=False)
-    cfg = Config.fromfile(DEMO)
-    set_data_root(cfg, str(data))
-    for loader in (cfg.train_dataloader, cfg.val_dataloader):
-        loader.update(batch_size=BATCH, num_workers=0, persistent_workers=False)
-    cfg.test_dataloader = cfg.val_dataloader
-    cfg.train_cfg.update(max_epochs=1, val_interval=100)
-    cfg.default_hooks.checkpoint.update(interval=1, max_keep_ckpts=5)
-    cfg.default_hooks.logger.interval = 1
-    path = tmp / 'tiny_cfg.py'
-    cfg.dump(str(path))
-    n_train = len(json.loads(
-        (data / 'annotations' / 'person_keypoints_train.json').read_text())['annotations'])
-    return dict(cfg=str(path), data=data, tmp=tmp, n_train=n_train,
-                iters_per_epoch=-(-n_train // BATCH))
+    """A tiny synthetic set (16 training images) and a 1-epoch config, checkpoint every epoch."""
+    return tiny_setup(tmp_path_factory.mktemp('e2e'), 16, seed=1,
+                      checkpoint=dict(interval=1, max_keep_ckpts=5), logger=dict(interval=1))
 
 
 def run(cmd, env=None):
-    env = dict(env or os.environ, PYTHONWARNINGS='ignore', OMP_NUM_THREADS='1')
-    res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, cwd=ROOT)
-    out = res.stdout + res.stderr
-    assert res.returncode == 0, out[-4000:]
-    return out
+    return run_command(cmd, env)
 
 
 def test_stock_mmpose_tools_train_then_test_from_checkpoint(tiny):
