@@ -175,7 +175,10 @@ def render_int8(res: Dict, rows: List[Dict], b1: str, bn: str) -> List[str]:
                   f'figure, {i8:.0f} GMAC/s): ' + ', '.join(
                       f"{r['name']} {c['GMAC_per_s']:.0f} ({100 * c['GMAC_per_s'] / i8:.0f} %)"
                       for r in rows if (c := _cell(r, 'openvino-int8', bn))) + '.', '']
-    lines += ['Goals, checked on these numbers:', '']
+    lines += ['Goals, checked on these numbers (the table\'s cells were timed minutes apart; '
+              'where an interleaved A/B probe of a goal follows, it is the reading robust to '
+              'load from other work; per-layer diagnosis: `tools/analysis/ov_layer_profile.py`, '
+              '[deploy.md](deploy.md#speed-where-int8-time-goes-layer-by-layer)):', '']
     lines += [f'- {g}' for g in int8_goals(rows, b1, bn)] or ['- (not enough rows measured)']
     goal_pairs = {  # interleaved A/B probes of the goals (section below), when there are any
         ('EBA R34 MLP 384x288=openvino-int8', 'EBA R34 MLP 384x288=openvino-bf16'):
