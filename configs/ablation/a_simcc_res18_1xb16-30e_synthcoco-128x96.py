@@ -7,7 +7,8 @@
 # compares components under one pairing. benchmarks/ablation.json (docs/ablation.md) was measured
 # before that fix, with normalised targets under label_softmax (nearly flat: peak/floor 3.8);
 # rerun tools/analysis/ablation.py into a new --out to measure the current configs.
-# Run by tools/analysis/ablation.py (docs/ablation.md); trains on its own with tools/train.py.
+# The earlier study (benchmarks/ablation.json), superseded by configs/ablation/synthhard/ and
+# docs/ablation.md; kept as its record. Trains on its own with tools/train.py.
 _base_ = ['../demo/simcc_eba-res18-mlp_1xb16-30e_synthcoco-128x96.py']
 
 model = dict(

@@ -2,7 +2,8 @@
 # widths, the plugin's MLPSimCCHead (deconvolutions with BN + Mish, Linear-Mish-Linear per axis,
 # as in the demo), MMPose's KLDiscretLoss with the demo's targets and loss settings
 # (normalize=False, beta=10, label_softmax; see (a)).
-# Run by tools/analysis/ablation.py (docs/ablation.md); trains on its own with tools/train.py.
+# The earlier study (benchmarks/ablation.json), superseded by configs/ablation/synthhard/ and
+# docs/ablation.md; kept as its record. Trains on its own with tools/train.py.
 _base_ = ['../demo/simcc_eba-res18-mlp_1xb16-30e_synthcoco-128x96.py']
 
 model = dict(

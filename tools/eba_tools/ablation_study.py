@@ -1,19 +1,26 @@
-"""Seeded ablation of EBA-PRNetCC against stock SimCC on the embedded synthetic data.
+"""Seeded, paired ablation of EBA-PRNetCC against stock SimCC on the harder synthetic set.
 
-Every variant is a config under ``configs/ablation/`` that inherits the demo config and states
-only its difference, so all variants share one budget: data, epochs, augmentation, optimizer,
-schedule, input size and widths. Each (variant, seed) run trains through MMEngine's ``Runner``,
-is validated with MMPose's ``CocoMetric`` every few epochs, and becomes one record of a JSON file
-that is rewritten after every run, so an interrupted study resumes where it stopped. The report
-(:mod:`eba_tools.ablation_report`: markdown tables, figures, the README block) is generated from
-that JSON only; ``tools/analysis/ablation.py`` runs both.
+Every variant is a config under ``configs/ablation/synthhard/`` that inherits the study's base
+config and states only its difference, so all variants share one budget: data, epochs,
+augmentation, optimizer, schedule, input size, widths and the weight average that is evaluated.
+Runs are paired: a seed fixes the initialisation draws, the sampler's order and every sample's
+augmentation in every variant. Each (variant, seed) run trains through MMEngine's ``Runner``
+(in a child process of its own when runs go in parallel), is validated with MMPose's
+``CocoMetric`` on ground-truth boxes, and becomes one record of a JSON file that is rewritten
+after every run, so an interrupted study resumes where it stopped. The report
+(:mod:`eba_tools.ablation_report`: paired intervals with Holm's correction, figures, the README
+block) is generated from that JSON only; ``tools/analysis/ablation.py`` runs both.
 """
 import gc
 import json
 import os
 import os.path as osp
 import shutil
+import subprocess
+import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -25,6 +32,7 @@ from .complexity import measure_complexity
 from .demo_job import ensure_synthetic_data, set_data_root, set_epochs
 from .machine import machine_info
 from .mean_pose import evaluate_mean_pose
+from .synthetic_coco import HARD
 
 #: CocoMetric keys copied into every run record.
 METRIC_KEYS = ('coco/AP', 'coco/AP .5', 'coco/AP .75', 'coco/AP (M)', 'coco/AP (L)', 'coco/AR',
@@ -52,50 +60,76 @@ class Variant:
     parent: Optional[str] = None
 
 
-_CFG = 'configs/ablation/{}_1xb16-30e_synthcoco-128x96.py'
-#: The six variants. Single-change chain: a -> b -> c -> f -> d, and d -> e.
+_CFG = 'configs/ablation/synthhard/{}_1xb32_synthhard-96x72.py'
+#: The seven variants. Single-change steps: :data:`STEPS`.
 VARIANTS: Tuple[Variant, ...] = (
     Variant('a', 'stock SimCC', _CFG.format('a_simcc_res18'),
-            "MMPose ResNet (ReLU) + SimCCHead + MMPose KLDiscretLoss (the zoo's components)"),
+            "MMPose's ResNet (ReLU) + SimCCHead (the zoo's components; loss as in every variant)"),
     Variant('b', '+ MLP-Mish head', _CFG.format('b_simcc_res18-mlp'),
             'SimCCHead -> MLPSimCCHead (BN + Mish deconvolutions, Linear-Mish-Linear per axis)',
             'a'),
     Variant('c', '+ bridge attention (ReLU trunk)', _CFG.format('c_simcc_ba-res18-relu-mlp'),
             'ResNet -> EBAResNet with a ReLU trunk (bridge attention, Mish in its generation step)',
             'b'),
-    Variant('d', 'EBA-PRNetCC (demo)', _CFG.format('d_simcc_eba-res18-mlp'),
-            "MMPose KLDiscretLoss -> the paper's EBAKLDiscretLoss (same beta, label_softmax)", 'f'),
+    Variant('d', 'EBA-PRNetCC', _CFG.format('d_simcc_eba-res18-mlp'),
+            'ReLU trunk -> Mish trunk (stem and blocks)', 'c'),
     Variant('e', 'EBA-PRNetCC, SE in place of the bridge', _CFG.format('e_simcc_se-res18-mlp'),
             'bridge attention -> squeeze-and-excitation (num_bridged=1)', 'd'),
-    Variant('f', "EBA-PRNetCC with MMPose's loss", _CFG.format('f_simcc_eba-res18-mlp-mmposekl'),
-            'ReLU trunk -> Mish trunk (stem and blocks)', 'c'),
+    Variant('g', "EBA-PRNetCC, loss read as 'sum'",
+            _CFG.format('g_simcc_eba-res18-mlp-binsum'),
+            "EBAKLDiscretLoss bin_reduction 'mean' -> 'sum' (x:y 1/144:1/192 -> 1:1, scale x~170)",
+            'd'),
+    Variant('h', 'EBA-PRNetCC, x:y weighted 1:1', _CFG.format('h_simcc_eba-res18-mlp-xy11'),
+            "x:y weighting of 'mean' (1/144:1/192) -> 1:1 of 'sum' at the scale of 'mean' "
+            '(axis_weights 6/7, 8/7)', 'd'),
 )
 VARIANT_BY_KEY: Dict[str, Variant] = {v.key: v for v in VARIANTS}
-#: The order of the single-change steps.
-CHAIN = 'abcfde'
+#: The order variants are listed in.
+CHAIN = 'abcdegh'
+#: The single-change steps ``(from, to, what changes)``: the family Holm's correction covers.
+STEPS: Tuple[Tuple[str, str, str], ...] = (
+    ('a', 'b', 'stock head -> MLP-Mish head'),
+    ('b', 'c', 'ResNet -> bridge attention'),
+    ('c', 'd', 'ReLU -> Mish trunk'),
+    ('d', 'g', "loss reading: bin_reduction 'mean' -> 'sum'"),
+    ('d', 'h', 'x:y re-weighting alone (1/Bx:1/By -> 1:1)'),
+    ('d', 'e', 'bridge attention -> SE'),
+)
+#: Further comparisons reported beside the steps (not in the corrected family).
+EXTRA_COMPARISONS: Tuple[Tuple[str, str, str], ...] = (
+    ('a', 'd', 'stock SimCC -> EBA-PRNetCC (all parts)'),
+    ('h', 'g', "overall loss scale alone ('sum' = 'mean' with x:y 1:1, times ~170)"),
+)
+#: The synthetic set's generator arguments (besides the counts and the seed in the budget).
+DATA = dict(image_size=(192, 192), max_persons=6, difficulty=HARD)
+#: Where the full study's data go (repository-relative; generated by the study).
+DATA_ROOT = osp.join('data', 'synthetic_coco_hard')
 
 
 @dataclass(frozen=True)
 class Budget:
-    """What every run of a study gets (the rest comes from the demo config, shared by all).
+    """What every run of a study gets (the rest comes from the base config, shared by all).
 
     Args:
-        epochs (int): Training epochs. Defaults to 30 (the demo's).
-        num_train (int): Synthetic training images. Defaults to 200 (the demo's).
-        num_val (int): Synthetic validation images. Defaults to 50 (the demo's).
+        epochs (int): Training epochs. Defaults to 9 (calibrated: stock SimCC at AP ~0.5,
+            docs/ablation.md).
+        num_train (int): Synthetic training images (2-6 people each). Defaults to 1600.
+        num_val (int): Synthetic validation images. Defaults to 300 (~1200 instances).
         val_interval (int): Validate (CocoMetric) every this many epochs and after the last.
         data_seed (int): Seed of the synthetic data (the same for every run).
     """
 
-    epochs: int = 30
-    num_train: int = 200
-    num_val: int = 50
-    val_interval: int = 5
+    epochs: int = 9
+    num_train: int = 1600
+    num_val: int = 300
+    val_interval: int = 3
     data_seed: int = 0
 
 
 #: ``--quick``: one variant, one seed, one epoch, tiny data (for the tests).
 QUICK_BUDGET = Budget(epochs=1, num_train=8, num_val=4, val_interval=1)
+#: The default seeds of the full study (at least 5; 7 fit the ~2 h budget on two cores).
+SEEDS = (0, 1, 2, 3, 4, 5, 6)
 
 
 # --------------------------------------------------------------------------- running
@@ -175,7 +209,7 @@ def _hms(seconds: float) -> str:
 
 
 def build_run_config(variant: Variant, seed: int, budget: Budget, work_dir: str, data_root: str,
-                     repo_root: str, num_workers: int = 1) -> Config:
+                     repo_root: str, num_workers: int = 0) -> Config:
     """The config of one run: the variant's config with the study's budget, seed and paths.
 
     Args:
@@ -194,6 +228,8 @@ def build_run_config(variant: Variant, seed: int, budget: Budget, work_dir: str,
     set_data_root(cfg, data_root)
     cfg.work_dir = work_dir
     cfg.randomness = dict(seed=seed)
+    # the data order from the seed alone (not from whatever the model's construction drew)
+    cfg.train_dataloader.sampler.seed = seed
     set_epochs(cfg, budget.epochs)
     cfg.train_cfg.val_interval = budget.val_interval
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -206,7 +242,7 @@ def build_run_config(variant: Variant, seed: int, budget: Budget, work_dir: str,
 
 
 def train_one(variant: Variant, seed: int, budget: Budget, work_dir: str, data_root: str,
-              repo_root: str, clock: StudyClock, tag: str, num_workers: int = 1) -> Dict:
+              repo_root: str, clock: StudyClock, tag: str, num_workers: int = 0) -> Dict:
     """Train and validate one (variant, seed) run through MMEngine's ``Runner``.
 
     Args:
@@ -281,11 +317,13 @@ def save_results(results: Dict, path: str) -> None:
 
 
 def run_study(variants: Sequence[str], seeds: Sequence[int], budget: Budget, out: str,
-              work_root: str, data_root: str, repo_root: str, num_workers: int = 1) -> Dict:
+              work_root: str, data_root: str, repo_root: str, num_workers: int = 0,
+              jobs: int = 1) -> Dict:
     """Train every missing (variant, seed) run of a study and return the updated results.
 
     Runs already in ``out`` with the same budget are not repeated. Runs go seed-major (every
-    variant with seed 0, then seed 1, ...), so an interrupted study is balanced across variants.
+    variant with seed 0, then seed 1, ...), so an interrupted study is balanced across variants
+    and every finished seed gives complete pairs.
 
     Args:
         variants (Sequence[str]): Variant keys, e.g. ``['a', 'b']``.
@@ -296,12 +334,17 @@ def run_study(variants: Sequence[str], seeds: Sequence[int], budget: Budget, out
         data_root (str): Synthetic dataset (generated for ``budget`` if absent).
         repo_root (str): Repository root.
         num_workers (int): Data-loading workers per dataloader.
+        jobs (int): Runs trained at the same time. With ``jobs > 1`` every run is a child
+            process (``tools/analysis/ablation.py --run-one``) with ``OMP_NUM_THREADS=1`` and
+            one torch thread; with 1 they train in this process, one after the other.
 
     Returns:
-        dict: The study results (``budget``, ``machine``, ``variants``, ``baseline``, ``runs``).
+        dict: The study results (``budget``, ``data``, ``machine``, ``variants``, ``baseline``,
+        ``runs``).
 
     Raises:
         ValueError: for an unknown variant, or if ``out`` holds a study with another budget.
+        RuntimeError: if a child run failed (the others are kept; rerun to retry it).
     """
     unknown = [v for v in variants if v not in VARIANT_BY_KEY]
     if unknown:
@@ -313,8 +356,8 @@ def run_study(variants: Sequence[str], seeds: Sequence[int], budget: Budget, out
             f'Pass another --out (and --work-dir), or delete {out} to start over.')
     results['budget'] = asdict(budget)
     results['generated_by'] = 'tools/analysis/ablation.py'
-    ensure_synthetic_data(data_root, num_train=budget.num_train, num_val=budget.num_val,
-                          seed=budget.data_seed)
+    ensure_study_data(data_root, budget)
+    results['data'] = data_summary(data_root, budget)
     # clear errors before any training starts (every variant reads the same data)
     check_config_datasets(build_run_config(VARIANT_BY_KEY[variants[0]], 0, budget, work_root,
                                            data_root, repo_root), progress=False)
@@ -326,31 +369,130 @@ def run_study(variants: Sequence[str], seeds: Sequence[int], budget: Budget, out
             v = VARIANT_BY_KEY[key]
             results['variants'][key] = dict(name=v.name, config=v.config, change=v.change,
                                             parent=v.parent, **variant_complexity(v, repo_root))
+    results['machine'] = machine_info('cpu')
     save_results(results, out)
 
     done = {(r['variant'], r['seed']) for r in results['runs']}
     todo = [(k, s) for s in seeds for k in variants if (k, s) not in done]
     skipped = len(variants) * len(seeds) - len(todo)
-    print(f'[ablation] {len(todo)} runs to train ({skipped} already in {out}); budget '
-          f'{asdict(budget)}', flush=True)
-    clock = StudyClock(len(todo))
-    for i, (key, seed) in enumerate(todo):
+    print(f'[ablation] {len(todo)} runs to train ({skipped} already in {out}), {jobs} at a '
+          f'time; budget {asdict(budget)}', flush=True)
+    if jobs <= 1:
+        clock = StudyClock(len(todo))
+        for i, (key, seed) in enumerate(todo):
+            variant = VARIANT_BY_KEY[key]
+            tag = f'run {i + 1}/{len(todo)} ({key}) {variant.name} seed {seed}'
+            print(f'[ablation] {tag}: starting ({variant.config})', flush=True)
+            start = time.perf_counter()
+            record = train_one(variant, seed, budget, osp.join(work_root, f'{key}_seed{seed}'),
+                               data_root, repo_root, clock, tag, num_workers)
+            clock.finished.append(time.perf_counter() - start)
+            _add_record(results, record, out, tag)
+        return results
+    return _run_parallel(results, todo, budget, out, work_root, data_root, repo_root,
+                         num_workers, jobs)
+
+
+def _add_record(results: Dict, record: Dict, out: str, tag: str) -> None:
+    key = record['variant']
+    record.update(params=results['variants'][key]['params'],
+                  macs=results['variants'][key]['macs'])
+    results['runs'].append(record)
+    save_results(results, out)
+    print(f"[ablation] {tag}: done, AP {record['coco/AP']:.4f} in {record['wall_time_s']:.0f} s "
+          f"({record['s_per_epoch']:.1f} s/epoch); wrote {out}", flush=True)
+
+
+def child_command(key: str, seed: int, budget: Budget, tag: str, record: str, work_root: str,
+                  data_root: str, repo_root: str, num_workers: int) -> List[str]:
+    """The command line of one run in a child process (``ablation.py --run-one``)."""
+    return [sys.executable, osp.join(repo_root, 'tools', 'analysis', 'ablation.py'),
+            '--run-one', key, str(seed), '--tag', tag, '--record', record,
+            '--epochs', str(budget.epochs), '--num-train', str(budget.num_train),
+            '--num-val', str(budget.num_val), '--val-interval', str(budget.val_interval),
+            '--data-seed', str(budget.data_seed), '--work-dir', work_root,
+            '--data-root', data_root, '--workers', str(num_workers), '--threads', '1']
+
+
+def _run_parallel(results: Dict, todo: List[Tuple[str, int]], budget: Budget, out: str,
+                  work_root: str, data_root: str, repo_root: str, num_workers: int,
+                  jobs: int) -> Dict:
+    """Train ``todo`` in ``jobs`` child processes at a time; add each record when it ends."""
+    lock = threading.Lock()
+    start = time.perf_counter()
+    walls: List[float] = []
+    failed: List[str] = []
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+
+    def one(i: int, key: str, seed: int) -> None:
         variant = VARIANT_BY_KEY[key]
         tag = f'run {i + 1}/{len(todo)} ({key}) {variant.name} seed {seed}'
-        print(f'[ablation] {tag}: starting ({variant.config})', flush=True)
-        start = time.perf_counter()
-        record = train_one(variant, seed, budget, osp.join(work_root, f'{key}_seed{seed}'),
-                           data_root, repo_root, clock, tag, num_workers)
-        clock.finished.append(time.perf_counter() - start)
-        record.update(params=results['variants'][key]['params'],
-                      macs=results['variants'][key]['macs'])
-        results['runs'].append(record)
-        results['machine'] = machine_info('cpu')
-        save_results(results, out)
-        print(f"[ablation] {tag}: done, AP {record['coco/AP']:.4f} in "
-              f"{record['wall_time_s']:.0f} s ({record['s_per_epoch']:.1f} s/epoch); wrote {out}",
-              flush=True)
+        run_dir = osp.join(work_root, f'{key}_seed{seed}')
+        record_path, log_path = run_dir + '.record.json', run_dir + '.log'
+        if osp.isfile(record_path):
+            os.remove(record_path)
+        os.makedirs(work_root, exist_ok=True)
+        print(f'[ablation] {tag}: starting ({variant.config}; log {log_path})', flush=True)
+        t0 = time.perf_counter()
+        cmd = child_command(key, seed, budget, tag, record_path, work_root, data_root,
+                            repo_root, num_workers)
+        with open(log_path, 'w') as log:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    text=True, env=env, cwd=repo_root)
+            for line in proc.stdout:
+                log.write(line)
+                if line.startswith('[ablation]'):
+                    print(line, end='', flush=True)
+            rc = proc.wait()
+        with lock:
+            if rc != 0 or not osp.isfile(record_path):
+                failed.append(tag)
+                print(f'[ablation] {tag}: FAILED (exit {rc}); see {log_path}', flush=True)
+                return
+            with open(record_path) as f:
+                record = json.load(f)
+            walls.append(time.perf_counter() - t0)
+            _add_record(results, record, out, tag)
+            left = len(todo) - len(walls) - len(failed)
+            eta = sum(walls) / len(walls) * left / jobs
+            print(f'[ablation] {len(walls)}/{len(todo)} runs done in '
+                  f'{_hms(time.perf_counter() - start)}; ~{_hms(eta)} left for {left} '
+                  f'({jobs} at a time)', flush=True)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for f in [pool.submit(one, i, key, seed) for i, (key, seed) in enumerate(todo)]:
+            f.result()
+    if failed:
+        raise RuntimeError(f'{len(failed)} run(s) failed: {failed}; rerun the same command to '
+                           f'train them (finished runs are kept in {out})')
     return results
+
+
+def run_one_child(key: str, seed: int, budget: Budget, tag: str, record: str, work_root: str,
+                  data_root: str, repo_root: str, num_workers: int = 0) -> Dict:
+    """One run, in the child process ``_run_parallel`` starts: train, then write the record."""
+    rec = train_one(VARIANT_BY_KEY[key], seed, budget, osp.join(work_root, f'{key}_seed{seed}'),
+                    data_root, repo_root, StudyClock(1), tag, num_workers)
+    save_results(rec, record)
+    return rec
+
+
+def ensure_study_data(data_root: str, budget: Budget) -> None:
+    """Generate the study's synthetic set into ``data_root`` unless an identical one is there."""
+    ensure_synthetic_data(data_root, num_train=budget.num_train, num_val=budget.num_val,
+                          seed=budget.data_seed, **DATA)
+
+
+def data_summary(data_root: str, budget: Budget) -> Dict:
+    """The generator's arguments and the instance counts of the study's set."""
+    counts = {}
+    for split in ('train', 'val'):
+        with open(osp.join(data_root, 'annotations', f'person_keypoints_{split}.json')) as f:
+            coco = json.load(f)
+        counts[f'{split}_images'] = len(coco['images'])
+        counts[f'{split}_instances'] = len(coco['annotations'])
+    return dict(image_size=list(DATA['image_size']), max_persons=DATA['max_persons'],
+                difficulty=asdict(DATA['difficulty']), **counts)
 
 
 def _mean_pose_baseline(key: str, budget: Budget, work_root: str, data_root: str,

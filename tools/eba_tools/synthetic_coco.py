@@ -8,7 +8,10 @@ labelled but occluded (by an occluder or a person drawn later), 0 = outside the 
 (``x = y = 0``). Output is what MMPose's ``CocoDataset`` and ``CocoMetric`` read, plus a
 detection-box file for top-down testing with detected boxes.
 """
-from typing import Dict, Tuple
+import dataclasses
+import functools
+from dataclasses import dataclass
+from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -35,7 +38,7 @@ _LIMBS = [(5, 7), (7, 9), (6, 8), (8, 10), (11, 13), (13, 15), (12, 14), (14, 16
 _LEFT_LIMB_COLOR, _RIGHT_LIMB_COLOR = (30, 60, 220), (220, 110, 30)
 
 
-def _pose(rng: np.random.Generator) -> np.ndarray:
+def _pose(rng: np.random.Generator, back_view_prob: float = 0.5) -> np.ndarray:
     """17 joints of a random pose in figure units (height ~1, y down, pelvis at the origin)."""
     def limb(start, angle, length):
         return start + length * np.array([np.sin(angle), np.cos(angle)])
@@ -58,7 +61,7 @@ def _pose(rng: np.random.Generator) -> np.ndarray:
         a = sign * rng.uniform(-0.35, 0.9)
         k[s + 2] = limb(k[s], a, 0.23)
         k[s + 4] = limb(k[s + 2], a - sign * rng.uniform(0, 1.6), 0.22)
-    if rng.random() < 0.5:  # seen from the back: the person's left appears on the image left
+    if rng.random() < back_view_prob:  # from the back: the person's left is on the image left
         k[:, 0] *= -1
     return k
 
@@ -85,23 +88,85 @@ def _draw_person(img: np.ndarray, mask: np.ndarray, kpts: np.ndarray, height: fl
         cv2.circle(img, tuple(pts([j])[0]), radius, _MARKER_COLORS[j], -1, cv2.LINE_AA)
 
 
-def _render(rng: np.random.Generator, size: Tuple[int, int], max_persons: int):
+@dataclass(frozen=True)
+class Difficulty:
+    """How hard a synthetic person set is; the defaults are the embedded demo set (and draw
+    exactly the random numbers it always drew, so its files stay byte-identical).
+
+    Args:
+        min_persons (int): Fewest figures per image. Defaults to 1.
+        height_range (tuple[float, float]): Figure heights as fractions of the image height
+            (the scale range is their ratio). Defaults to (0.35, 0.9).
+        occluder_prob (float): Chance of a rectangle over part of each figure. Defaults to 0.3.
+        limb_clutter (tuple[int, int]): ``[lo, hi)`` number of limb-like distractors per image:
+            thick lines in the limb colours ending in joint-marker-coloured dots, drawn before
+            the figures. Defaults to (0, 0): none.
+        back_view_prob (float): Chance that a figure is seen from the back (its left on the
+            image left). With 0.5 only the colours tell left from right, and a horizontal flip
+            (which swaps the labels, not the colours) contradicts them; with 0 every figure
+            faces the camera, so the layout tells left from right as in a front view and a
+            flip keeps the labels right. Defaults to 0.5.
+    """
+
+    min_persons: int = 1
+    height_range: Tuple[float, float] = (0.35, 0.9)
+    occluder_prob: float = 0.3
+    limb_clutter: Tuple[int, int] = (0, 0)
+    back_view_prob: float = 0.5
+
+    def meta(self) -> Dict:
+        """Fields for ``meta.json`` (empty for the defaults, so old sets stay complete)."""
+        return {} if self == Difficulty() else dict(difficulty=dict(
+            min_persons=self.min_persons, height_range=list(self.height_range),
+            occluder_prob=self.occluder_prob, limb_clutter=list(self.limb_clutter),
+            back_view_prob=self.back_view_prob))
+
+
+#: The harder set of the ablation study (docs/ablation.md): 2-6 overlapping figures, heights over
+#: a 3.6x range, an occluder on half of them, 3-7 limb-like distractors per image; every figure
+#: faces the camera (left/right told by the layout, flips label-consistent).
+HARD = Difficulty(min_persons=2, height_range=(0.25, 0.9), occluder_prob=0.5,
+                  limb_clutter=(3, 8), back_view_prob=0.0)
+
+
+def _limb_clutter(img: np.ndarray, rng: np.random.Generator, lo: int, hi: int) -> None:
+    """Distractors that look like limbs: a limb-coloured segment with joint-marker dots."""
+    h, w = img.shape[:2]
+    for _ in range(int(rng.integers(lo, hi))):
+        length = rng.uniform(0.06, 0.2) * h
+        angle = rng.uniform(0, 2 * np.pi)
+        p0 = rng.uniform([0, 0], [w, h])
+        p1 = p0 + length * np.array([np.cos(angle), np.sin(angle)])
+        color = _LEFT_LIMB_COLOR if rng.random() < 0.5 else _RIGHT_LIMB_COLOR
+        thick = max(2, int(rng.uniform(0.01, 0.03) * h))
+        a, b = tuple(int(v) for v in p0), tuple(int(v) for v in p1)
+        cv2.line(img, a, b, color, thick, cv2.LINE_AA)
+        for pt in (a, b):
+            marker = _MARKER_COLORS[int(rng.integers(0, 17))]
+            cv2.circle(img, pt, max(2, int(0.6 * thick)), marker, -1, cv2.LINE_AA)
+
+
+def _render(rng: np.random.Generator, size: Tuple[int, int], max_persons: int,
+            difficulty: Difficulty = Difficulty()):
     """One image and its people: list of (keypoints (17, 2), visibility (17,))."""
     w, h = size
+    d = difficulty
     img = background(rng, w, h)
+    if d.limb_clutter[1] > d.limb_clutter[0]:
+        _limb_clutter(img, rng, *d.limb_clutter)
     layers = []  # masks of everything drawn, in drawing order
     people = []
-    for p in range(int(rng.integers(1, max_persons + 1))):
-        height = rng.uniform(0.35, 0.9) * h
+    for p in range(int(rng.integers(d.min_persons, max_persons + 1))):
+        height = rng.uniform(*d.height_range) * h
         angle = rng.uniform(-0.7, 0.7)
         rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
         center = rng.uniform([0.08 * w, 0.2 * h], [0.92 * w, 0.8 * h])
-        kpts = _pose(rng) @ rot.T * height + center - rot @ [0, -0.1] * height
+        kpts = _pose(rng, d.back_view_prob) @ rot.T * height + center - rot @ [0, -0.1] * height
         mask = np.zeros((h, w), np.uint8)
         _draw_person(img, mask, kpts, height, rng)
         layers.append(mask)
         people.append((kpts, len(layers) - 1))
-        if rng.random() < 0.3:  # an occluder over part of this person
+        if rng.random() < d.occluder_prob:  # an occluder over part of this person
             mask = np.zeros((h, w), np.uint8)
             cx, cy = kpts[rng.integers(0, 17)]
             half = rng.uniform(0.08, 0.2, 2) * height
@@ -120,14 +185,24 @@ SYNTHETIC_COCO = SyntheticKeypointSet(
     render=_render, version=GENERATOR_VERSION)
 
 
-def _meta(num_train, num_val, image_size, seed, max_persons) -> Dict:
+def _spec(difficulty: Difficulty) -> SyntheticKeypointSet:
+    if difficulty == Difficulty():
+        return SYNTHETIC_COCO
+    return dataclasses.replace(SYNTHETIC_COCO,
+                               render=functools.partial(_render, difficulty=difficulty))
+
+
+def _meta(num_train, num_val, image_size, seed, max_persons,
+          difficulty: Difficulty = Difficulty()) -> Dict:
     return dict(version=GENERATOR_VERSION, num_train=num_train, num_val=num_val,
-                image_size=list(image_size), seed=seed, max_persons=max_persons)
+                image_size=list(image_size), seed=seed, max_persons=max_persons,
+                **difficulty.meta())
 
 
 def generate_synthetic_coco(out_dir: str, num_train: int = 200, num_val: int = 50,
                             image_size: Tuple[int, int] = (256, 256), seed: int = 0,
-                            max_persons: int = 3, progress: bool = True) -> Dict[str, str]:
+                            max_persons: int = 3, progress: bool = True,
+                            difficulty: Optional[Difficulty] = None) -> Dict[str, str]:
     """Write the dataset under ``out_dir``; the same arguments give byte-identical files.
 
     Args:
@@ -139,19 +214,24 @@ def generate_synthetic_coco(out_dir: str, num_train: int = 200, num_val: int = 5
         seed (int): Random seed. Defaults to 0.
         max_persons (int): Most figures per image. Defaults to 3.
         progress (bool): Show progress bars. Defaults to True.
+        difficulty (Difficulty, optional): Crowding, scale range, occlusion and clutter
+            (:data:`HARD` for the ablation study). Defaults to the demo set's.
 
     Returns:
         dict: ``data_root``, ``train_ann``, ``val_ann``, ``val_dets``, ``train_img_dir``,
         ``val_img_dir``.
     """
     size = tuple(int(s) for s in image_size)
-    return generate(SYNTHETIC_COCO, out_dir, num_train, num_val, size, seed, max_persons,
-                    _meta(num_train, num_val, size, seed, max_persons), progress)
+    difficulty = difficulty or Difficulty()
+    return generate(_spec(difficulty), out_dir, num_train, num_val, size, seed, max_persons,
+                    _meta(num_train, num_val, size, seed, max_persons, difficulty), progress)
 
 
 def dataset_is_complete(out_dir: str, num_train: int = 200, num_val: int = 50,
                         image_size: Tuple[int, int] = (256, 256), seed: int = 0,
-                        max_persons: int = 3) -> bool:
+                        max_persons: int = 3, difficulty: Optional[Difficulty] = None) -> bool:
     """True if ``out_dir`` holds a complete dataset generated with exactly these arguments."""
-    return is_complete(SYNTHETIC_COCO, out_dir,
-                       _meta(num_train, num_val, tuple(image_size), seed, max_persons))
+    difficulty = difficulty or Difficulty()
+    return is_complete(_spec(difficulty), out_dir,
+                       _meta(num_train, num_val, tuple(image_size), seed, max_persons,
+                             difficulty))

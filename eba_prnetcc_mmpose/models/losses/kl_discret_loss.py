@@ -13,7 +13,8 @@ class EBAKLDiscretLoss(KLDiscretLoss):
     For joint ``k`` of instance ``n``, with ``KL(p || q)`` reduced over the bins by
     ``bin_reduction`` (``'sum'``: the true KL; ``'mean'``: divided by the number of bins)::
 
-        loss[n, k] = W[n, k] * (KL(gt_x || softmax(o_x)) + KL(gt_y || softmax(o_y)))   # eq. 4
+        # eq. 4
+        loss[n, k] = W[n, k] * (a_x KL(gt_x || softmax(o_x)) + a_y KL(gt_y || softmax(o_y)))
         loss       = loss_weight * mean_{n, k} loss[n, k]                              # eq. 5
 
     The mean over instances and joints keeps the value independent of the batch size.
@@ -21,6 +22,12 @@ class EBAKLDiscretLoss(KLDiscretLoss):
     ``KLDivLoss`` with ``reduction='none'``, averaged); MMPose's :class:`KLDiscretLoss` also
     averages over bins but sums over instances, so it equals ``N`` times this loss for ``N``
     instances (``N / B`` times with ``'sum'`` and ``B`` bins per axis).
+
+    The two readings also weight the axes differently when they have different bin counts
+    ``B_x != B_y``: ``'sum'`` weights x:y as 1:1, ``'mean'`` as ``1/B_x : 1/B_y``.
+    ``axis_weights = (a_x, a_y)`` (default ``(1, 1)``, eq. 4 as written) re-weights them, e.g.
+    ``'mean'`` with ``(2 B_x, 2 B_y) / (B_x + B_y)`` has the x:y weighting of ``'sum'`` at the
+    scale of ``'mean'`` (the ablation's x:y step, docs/ablation.md).
 
     Args:
         beta (float): Temperature of the predictions' softmax. Defaults to 1.0.
@@ -34,6 +41,8 @@ class EBAKLDiscretLoss(KLDiscretLoss):
         loss_weight (float): Overall loss scale. Defaults to 1.0.
         bin_reduction (str): ``'sum'`` or ``'mean'`` of the KL terms over the bins.
             Defaults to ``'sum'``.
+        axis_weights (Sequence[float]): ``(a_x, a_y)``, the weights of the x and y terms.
+            Defaults to ``(1.0, 1.0)``.
     """
 
     def __init__(self,
@@ -44,14 +53,19 @@ class EBAKLDiscretLoss(KLDiscretLoss):
                  mask: Optional[Sequence[int]] = None,
                  mask_weight: float = 1.0,
                  loss_weight: float = 1.0,
-                 bin_reduction: str = 'sum'):
+                 bin_reduction: str = 'sum',
+                 axis_weights: Sequence[float] = (1.0, 1.0)):
         if bin_reduction not in ('sum', 'mean'):
             raise ValueError(f"bin_reduction must be 'sum' or 'mean', got {bin_reduction!r}")
+        if len(axis_weights) != 2 or min(axis_weights) < 0:
+            raise ValueError(f'axis_weights must be two non-negative numbers (x, y), got '
+                             f'{axis_weights!r}')
         super().__init__(beta=beta, label_softmax=label_softmax, label_beta=label_beta,
                          use_target_weight=use_target_weight, mask=mask,
                          mask_weight=mask_weight)
         self.loss_weight = loss_weight
         self.bin_reduction = bin_reduction
+        self.axis_weights = tuple(float(a) for a in axis_weights)
 
     def criterion(self, dec_outs: Tensor, labels: Tensor) -> Tensor:
         """KL divergence of each row of ``(M, bins)`` logits and targets, reduced over bins."""
@@ -72,8 +86,8 @@ class EBAKLDiscretLoss(KLDiscretLoss):
             Tensor: Scalar loss.
         """
         N, K, _ = pred_simcc[0].shape
-        loss = sum(self.criterion(p.reshape(N * K, -1), g.reshape(N * K, -1)).reshape(N, K)
-                   for p, g in zip(pred_simcc, gt_simcc))
+        loss = sum(a * self.criterion(p.reshape(N * K, -1), g.reshape(N * K, -1)).reshape(N, K)
+                   for a, p, g in zip(self.axis_weights, pred_simcc, gt_simcc))
         if self.use_target_weight:
             if target_weight is None:
                 raise ValueError('use_target_weight=True needs target_weight')

@@ -104,3 +104,36 @@ def test_missing_target_weight_names_the_setting():
     with pytest.raises(ValueError, match='use_target_weight'):
         EBAKLDiscretLoss()(preds, gts, None)
     assert EBAKLDiscretLoss(use_target_weight=False)(preds, gts, None) > 0
+
+
+@pytest.mark.parametrize('bin_reduction', ['sum', 'mean'])
+def test_axis_weights_hand_computed(bin_reduction):
+    """loss = W * (a_x KL_x + a_y KL_y), with the hand-computed KL terms of hand_computed()."""
+    kl_x = 0.5 * math.log(0.5 / 0.25) + 0.5 * math.log(0.5 / 0.75)  # 0.143841...
+    kl_y = math.log(2.0)                                               # 0.693147...
+    if bin_reduction == 'mean':
+        kl_x, kl_y = kl_x / 2, kl_y / 2
+    pred = (torch.tensor([[[0.0, math.log(3.0)]]]), torch.tensor([[[0.0, 0.0]]]))
+    gt = (torch.tensor([[[0.5, 0.5]]]), torch.tensor([[[1.0, 0.0]]]))
+    loss = EBAKLDiscretLoss(bin_reduction=bin_reduction, axis_weights=(0.25, 3.0))(
+        pred, gt, torch.tensor([[0.5]]))
+    assert loss.item() == pytest.approx(0.5 * (0.25 * kl_x + 3.0 * kl_y), rel=1e-6)
+    assert 0.5 * (0.25 * 0.143841 + 3.0 * 0.693147) == pytest.approx(
+        loss.item() * (2 if bin_reduction == 'mean' else 1), rel=1e-5)
+
+
+def test_axis_weights_give_mean_the_xy_weighting_of_sum():
+    """'mean' with (2 Bx, 2 By) / (Bx + By) is 'sum' scaled by 2 / (Bx + By)."""
+    bx, by = 12, 16
+    preds, gts, w = random_inputs(bins=(bx, by))
+    reweighted = EBAKLDiscretLoss(bin_reduction='mean',
+                                  axis_weights=(2 * bx / (bx + by), 2 * by / (bx + by)))
+    torch.testing.assert_close(reweighted(preds, gts, w),
+                               2 / (bx + by) * EBAKLDiscretLoss(bin_reduction='sum')(preds, gts, w))
+
+
+def test_default_axis_weights_and_bad_values():
+    assert EBAKLDiscretLoss().axis_weights == (1.0, 1.0)
+    for bad in ((1.0,), (1.0, -1.0)):
+        with pytest.raises(ValueError, match='axis_weights'):
+            EBAKLDiscretLoss(axis_weights=bad)

@@ -92,3 +92,28 @@ def test_dataset_is_complete(data, tmp_path):
     assert dataset_is_complete(str(root), **ARGS)
     assert not dataset_is_complete(str(root), **dict(ARGS, seed=9))
     assert not dataset_is_complete(str(tmp_path / 'empty'), **ARGS)
+
+
+def test_hard_difficulty_is_crowded_deterministic_and_recorded(tmp_path):
+    from eba_tools.synthetic_coco import HARD, Difficulty
+    args = dict(num_train=2, num_val=12, image_size=(192, 192), seed=0, max_persons=6,
+                difficulty=HARD, progress=False)
+    paths = generate_synthetic_coco(str(tmp_path / 'hard'), **args)
+    generate_synthetic_coco(str(tmp_path / 'again'), **args)
+    assert digest(tmp_path / 'hard') == digest(tmp_path / 'again')
+    val = json.loads(open(paths['val_ann']).read())
+    per_image = np.bincount([a['image_id'] for a in val['annotations']], minlength=13)[1:]
+    assert per_image.mean() >= 2.5  # 2-6 people per image (a few too truncated to annotate)
+    heights = [a['bbox'][3] for a in val['annotations']]
+    assert max(heights) / min(heights) > 2.0  # a wide scale range
+    check_coco_keypoints(paths['val_ann'], paths['val_img_dir'], paths['val_dets'],
+                         progress=False)  # raises on an invalid file
+    meta = json.loads((tmp_path / 'hard' / 'meta.json').read_text())
+    assert meta['difficulty'] == dict(min_persons=2, height_range=[0.25, 0.9],
+                                      occluder_prob=0.5, limb_clutter=[3, 8],
+                                      back_view_prob=0.0)
+    assert dataset_is_complete(str(tmp_path / 'hard'), **{k: v for k, v in args.items()
+                                                           if k != 'progress'})
+    assert not dataset_is_complete(str(tmp_path / 'hard'), **dict(
+        {k: v for k, v in args.items() if k != 'progress'}, difficulty=Difficulty()))
+    assert Difficulty().meta() == {}  # the demo set's meta.json is unchanged
