@@ -116,4 +116,35 @@ def test_hard_difficulty_is_crowded_deterministic_and_recorded(tmp_path):
                                                            if k != 'progress'})
     assert not dataset_is_complete(str(tmp_path / 'hard'), **dict(
         {k: v for k, v in args.items() if k != 'progress'}, difficulty=Difficulty()))
-    assert Difficulty().meta() == {}  # the demo set's meta.json is unchanged
+
+
+@pytest.mark.parametrize('back_view_prob,left_on_image_right', [(0.0, True), (1.0, False)])
+def test_default_figures_face_the_camera(tmp_path, back_view_prob, left_on_image_right):
+    """Facing the camera, a person's left shoulder and hip lie right of the right ones in the
+    image (lean + rotation stay under 90 degrees), so a flip keeps the labels consistent."""
+    from eba_tools.synthetic_coco import Difficulty
+    paths = generate_synthetic_coco(str(tmp_path), progress=False,
+                                    difficulty=Difficulty(back_view_prob=back_view_prob), **ARGS)
+    pairs = 0
+    for ann in json.loads(open(paths['train_ann']).read())['annotations']:
+        k = np.array(ann['keypoints']).reshape(17, 3)
+        for left, right in ((5, 6), (11, 12)):
+            if k[left, 2] and k[right, 2]:
+                pairs += 1
+                assert (k[left, 0] > k[right, 0]) == left_on_image_right, ann['keypoints']
+    assert pairs > 10
+    assert Difficulty().back_view_prob == 0.0  # the demo set's default
+
+
+def test_demo_set_from_before_the_front_view_default_is_regenerated(data):
+    """A version-1 demo set (half back views, no difficulty in meta.json) is not complete."""
+    root, _ = data
+    meta = json.loads((root / 'meta.json').read_text())
+    assert meta['difficulty']['back_view_prob'] == 0.0
+    old = {k: v for k, v in meta.items() if k != 'difficulty'}
+    (root / 'meta.json').write_text(json.dumps(old))
+    try:
+        assert not dataset_is_complete(str(root), **ARGS)
+    finally:
+        (root / 'meta.json').write_text(json.dumps(meta))
+    assert dataset_is_complete(str(root), **ARGS)
