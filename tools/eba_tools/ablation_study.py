@@ -137,14 +137,16 @@ class StudyClock:
     """Estimates the time left in the current run and in the whole study.
 
     Args:
-        num_runs (int): Runs this invocation will train.
+        num_runs (int, optional): Runs this invocation will train; ``None`` for a run in a
+            child process, which knows only its own run (the parent prints the study's ETA).
     """
 
-    def __init__(self, num_runs: int):
+    def __init__(self, num_runs: Optional[int]):
         self.num_runs = num_runs
         self.finished: List[float] = []  # wall seconds of the runs finished in this invocation
 
-    def left(self, run_elapsed: float, epochs_done: int, epochs_total: int) -> Tuple[float, float]:
+    def left(self, run_elapsed: float, epochs_done: int,
+             epochs_total: int) -> Tuple[float, Optional[float]]:
         """Seconds left in the current run and in the study (this run included).
 
         Args:
@@ -153,12 +155,15 @@ class StudyClock:
             epochs_total (int): Epochs it will train.
 
         Returns:
-            tuple[float, float]: ``(run_left, study_left)``.
+            tuple[float, float | None]: ``(run_left, study_left)``; ``study_left`` is None
+            when ``num_runs`` is.
         """
         run_total = run_elapsed * epochs_total / max(epochs_done, 1)
         run_left = max(run_total - run_elapsed, 0.0)
         # the current run's pace, not the mean of earlier runs: the load of a shared machine
         # changes, and the latest pace predicts the next runs best
+        if self.num_runs is None:
+            return run_left, None
         later = self.num_runs - len(self.finished) - 1
         return run_left, run_left + max(later, 0) * run_total
 
@@ -190,9 +195,10 @@ class AblationRunHook(Hook):
         self.epoch_times.append(time.perf_counter() - self.epoch_start)
         done, total = runner.epoch + 1, runner.max_epochs
         run_left, study_left = self.clock.left(time.perf_counter() - self.start, done, total)
+        study = '' if study_left is None else f' | study ~{_hms(study_left)} left'
         print(f'[ablation] {self.tag} | epoch {done}/{total} | '
-              f'{self.epoch_times[-1]:.1f} s/epoch | run ~{_hms(run_left)} left | '
-              f'study ~{_hms(study_left)} left', flush=True)
+              f'{self.epoch_times[-1]:.1f} s/epoch | run ~{_hms(run_left)} left{study}',
+              flush=True)
 
     def after_val_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
         """Keep the CocoMetric values of this validation."""
@@ -472,7 +478,7 @@ def run_one_child(key: str, seed: int, budget: Budget, tag: str, record: str, wo
                   data_root: str, repo_root: str, num_workers: int = 0) -> Dict:
     """One run, in the child process ``_run_parallel`` starts: train, then write the record."""
     rec = train_one(VARIANT_BY_KEY[key], seed, budget, osp.join(work_root, f'{key}_seed{seed}'),
-                    data_root, repo_root, StudyClock(1), tag, num_workers)
+                    data_root, repo_root, StudyClock(None), tag, num_workers)
     save_results(rec, record)
     return rec
 

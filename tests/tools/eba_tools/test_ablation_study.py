@@ -63,6 +63,8 @@ def test_study_clock_projects_the_current_pace():
     clock.finished.append(1000.0)  # a slow first run under load does not dominate the estimate
     # 10 of 30 epochs in 60 s: 180 s per run, 120 s left in this one, 2 runs after it
     assert clock.left(60.0, 10, 30) == pytest.approx((120.0, 480.0))
+    # a child process knows only its own run; the parent prints the study's time left
+    assert StudyClock(num_runs=None).left(60.0, 10, 30) == (pytest.approx(120.0), None)
 
 
 def test_run_config_is_paired_by_seed_and_has_the_budget_and_paths(tmp_path):
