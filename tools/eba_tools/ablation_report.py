@@ -205,15 +205,53 @@ def readme_block(rows: Sequence[Dict], steps: Sequence[Dict], results: Dict, doc
                  json_link: str) -> str:
     """The README's ablation block (between the markers): the steps and one line of context."""
     b, d = results['budget'], results.get('data', {})
-    n = min((r['n'] for r in rows), default=0)
     verdicts = '; '.join(f"{s['label']}: **{s['verdict']}**" for s in steps if 'diff' in s)
     return (f"**Ablation** (measured, paired by seed): stock SimCC and each part of EBA-PRNetCC "
             f"on a harder synthetic set ({d.get('val_instances', '?')} validation people, "
-            f"{b['epochs']} epochs, {n} seeds per variant, 96×72 input). Single-change steps, "
+            f"{b['epochs']} epochs, {seed_counts(rows)} per variant, 96×72 input). Single-change "
+            f"steps, "
             f"Holm-corrected over the family: {verdicts or 'no step measured yet'}. Generated "
             f"by `tools/analysis/ablation.py` from [{json_link}]({json_link}); tables, figures "
             f'and what the paper\'s scale would need: [{doc_link}]({doc_link}).\n\n'
             + steps_table(steps) + '\n')
+
+
+def seed_counts(rows: Sequence[Dict]) -> str:
+    """``'5 seeds'``, or ``'5-13 seeds'`` when the variants have different numbers of seeds."""
+    counts = sorted({r['n'] for r in rows})
+    if not counts:
+        return '0 seeds'
+    return f'{counts[0]} seeds' if len(counts) == 1 else f'{counts[0]}-{counts[-1]} seeds'
+
+
+def _seed_ranges(seeds: Sequence[int]) -> str:
+    """``[0, 1, 2, 5]`` -> ``'0-2, 5'``."""
+    parts, seeds = [], sorted(seeds)
+    for s in seeds:
+        if parts and s == parts[-1][1] + 1:
+            parts[-1][1] = s
+        else:
+            parts.append([s, s])
+    return ', '.join(str(a) if a == b else f'{a}-{b}' for a, b in parts)
+
+
+def seeds_md(rows: Sequence[Dict]) -> str:
+    """Which seeds each variant ran, grouped by identical seed lists."""
+    groups: Dict[str, List[str]] = {}
+    for r in rows:
+        groups.setdefault(_seed_ranges(r['seeds']), []).append(f"({r['key']})")
+    if len(groups) == 1:
+        return f'seeds {next(iter(groups))}'
+    return '; '.join(f"{', '.join(keys)}: seeds {ranges}" for ranges, keys in groups.items())
+
+
+def history_md(results: Dict) -> str:
+    """The study JSON's ``history`` (how and why the study grew), one bullet per entry."""
+    entries = results.get('history', [])
+    if not entries:
+        return ''
+    lines = [f"- **{e['date']}** ({e['runs']}): {e['what']}" for e in entries]
+    return '## How the study grew\n\n' + '\n'.join(lines) + '\n\n'
 
 
 def write_report(results: Dict, doc: str, readme: Optional[str] = None,
@@ -292,7 +330,6 @@ def report_markdown(results: Dict, rows: Sequence[Dict], steps: Sequence[Dict],
     """The full markdown report (docs/ablation.md)."""
     b, m, d = results['budget'], results.get('machine', {}), results.get('data', {})
     runs = results['runs']
-    seeds = sorted({r['seed'] for r in runs})
     total_h = sum(r['wall_time_s'] for r in runs) / 3600
     finished = sorted(r.get('finished_at', '') for r in runs)
     base = results.get('baseline', {})
@@ -358,7 +395,7 @@ and a budget at which stock SimCC sits between the floor and the ceiling.
   what validation evaluates. The loss is `EBAKLDiscretLoss(bin_reduction='mean')` in (a)-(d):
   MMPose's `KLDiscretLoss` divided by the batch size, a constant Adam ignores, so "stock SimCC"
   differs from MMPose's only by that constant.
-- **Pairing**: seeds {', '.join(map(str, seeds))}. A seed fixes the RNG state the model is built
+- **Pairing**: {seeds_md(rows)}. A seed fixes the RNG state the model is built
   from, the sampler's order (`sampler.seed`) and every sample's augmentation (`ExactResumeHook`:
   seeded per (seed, epoch, sample)), identically in every variant; so the per-seed difference of
   two variants removes the data-order and augmentation noise they share.
@@ -386,7 +423,7 @@ s/epoch: training time per epoch, mean over seeds (two runs shared the two cores
 
 ![AP against epoch, mean over seeds]({figs['epoch']})
 
-## Budget calibration
+{history_md(results)}## Budget calibration
 
 Measured before the study, one run at a time, to place stock SimCC between AP 0.4 and 0.7
 within the time the study may take (about 2 h for {len(CHAIN)} variants × 5 seeds, two runs at

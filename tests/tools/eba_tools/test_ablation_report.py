@@ -90,3 +90,23 @@ def test_write_report_writes_the_page_figures_and_readme_block(results, tmp_path
     for png in ('ablation_steps.png', 'ablation_ap.png', 'ablation_ap_epoch.png'):
         assert (tmp_path / 'docs' / png).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     assert '| (a) → (b) |' in readme.read_text()
+
+
+def test_extra_seeds_for_some_variants_are_said_and_paired_where_they_exist(results, tmp_path):
+    """Seeds added to (d), (e), (g), (h) only: the d-based steps use every pair, the others
+    keep theirs, and the page and README block say which seeds each variant ran and why."""
+    extra = [0.004, -0.006, 0.002, 0.0]
+    results['runs'] += [_run(k, s, round(0.55 + extra[s - 5] + (0.001 if k == 'g' else 0), 4))
+                        for s in range(5, 9) for k in 'degh']
+    results['history'] = [dict(date='2026-12-02', runs='(d), (e), (g), (h), seeds 5-8',
+                               what='added to narrow the undecided steps')]
+    steps = {(s['frm'], s['to']): s for s in paired_steps(results)}
+    assert len(steps['d', 'g']['diffs']) == 9 and len(steps['a', 'b']['diffs']) == 5
+    assert steps['d', 'g']['diffs'][5:] == pytest.approx([0.001] * 4)
+    rows = summarize(results)
+    block = readme_block(rows, list(steps.values()), results, 'docs/ablation.md', 'b.json')
+    assert '5-9 seeds per variant' in block
+    write_report(results, str(tmp_path / 'ablation.md'))
+    page = (tmp_path / 'ablation.md').read_text()
+    assert '(a), (b), (c): seeds 0-4; (d), (e), (g), (h): seeds 0-8' in page
+    assert '## How the study grew' in page and 'added to narrow the undecided steps' in page
