@@ -111,7 +111,7 @@ class Difficulty:
             labels contradict each other (measured in docs/ablation.md, "Calibration": stock
             SimCC stalled at AP75 0.001 with 0.5). With 0 every figure faces the camera, the
             layout tells left from right as in a front view, and a flip keeps the labels
-            right. Defaults to 0.0 (the demo set up to generator version 1 used 0.5).
+            right. Defaults to 0.0 (the demo set generated before 2026-12-02 used 0.5).
     """
 
     min_persons: int = 1
