@@ -23,15 +23,17 @@ param_scheduler = [
 
 # Targets and loss, paired as RTMPose pairs them: Gaussians of peak 1 (normalize=False) and a loss
 # that compares softmax(10 x logits) with softmax(10 x target) (label_softmax, label_beta 10,
-# beta=10). Chosen by measurement on this demo (2 seeds each, 30 epochs, 2-core AMD EPYC shared
-# with other jobs; median [5th-95th percentile] of the val keypoint scores):
-#   normalize=False + label_softmax, beta 10 (this): AP 0.108 / 0.129, AP50 0.55 / 0.62,
-#     scores 0.20 [0.08-0.61], max 1.0;
-#   normalize=True, no label_softmax, beta 1 (stock SimCC): AP 0.099 / 0.076, AP50 0.50 / 0.50,
-#     scores 1.9 [0.5-6.5], max 11 (raw logits with no fixed scale);
-#   normalize=True + label_softmax (the old demo): AP 0.093 (seed 0), scores 0.016
-#     [0.008-0.051], max 0.077: no keypoint reaches CocoMetric's 0.2 or a drawing threshold.
-# The old pairing's target is nearly flat (peak/floor 3.8, entropy 0.99 of uniform), which
+# beta=10). Chosen by measurement on this demo (seeds 0 / 1, 30 epochs, one torch thread on the
+# 2-core AMD EPYC; median [5th-95th percentile] of the val keypoint scores on detected boxes;
+# tools/analysis/demo_spread.py, benchmarks/demo_spread.json and demo_pairing_stock.json):
+#   normalize=False + label_softmax, beta 10 (this): AP 0.434 / 0.422, AP50 0.86 / 0.80,
+#     scores 0.34 [0.12-0.88] / 0.34 [0.11-0.95], max 1.2 / 1.3;
+#   normalize=True, no label_softmax, beta 1 (stock SimCC): AP 0.389 / 0.365, AP50 0.81 / 0.81,
+#     scores 2.8 [0.8-8.7] / 2.9 [0.8-7.6], max 12 / 10 (raw logits with no fixed scale).
+# On the demo data generated before 2026-12-02 (half the figures seen from the back) the order
+# was the same (0.108 / 0.129 against 0.099 / 0.076), and normalize=True + label_softmax (the old
+# demo) reached AP 0.093 with scores 0.016 [0.008-0.051]: no keypoint reaches CocoMetric's 0.2.
+# That target is nearly flat (peak/floor 3.8, entropy 0.99 of uniform), which
 # tools/check_dataset.py flags; this one has peak/floor e^10 and 0.27 of uniform entropy.
 codec = dict(type='SimCCLabel', input_size=(96, 128), sigma=(3.0, 3.0), simcc_split_ratio=2.0,
              normalize=False)
