@@ -7,6 +7,7 @@ Figures are drawn on ``matplotlib.figure.Figure`` objects (no pyplot, no backend
 import os
 import os.path as osp
 import statistics
+import textwrap
 from typing import Dict, List, Optional, Sequence
 
 from .ablation_study import (CHAIN, EXTRA_COMPARISONS, REFERENCE, STEPS, VARIANT_BY_KEY,
@@ -483,8 +484,9 @@ def plot_steps(steps: Sequence[Dict], path: str) -> None:
     ax.axhline(0, color='k', lw=0.8)
     for y in (-BOUND, BOUND):
         ax.axhline(y, color='#d62728', lw=0.8, ls=':')
-    ax.set_xticks(range(len(steps)), [f"({s['frm']})→({s['to']})\n{s['label']}"
-                                      for s in steps], fontsize=6)
+    ax.set_xticks(range(len(steps)), [f"({s['frm']})→({s['to']})\n"
+                                      + textwrap.fill(s['label'], 22) for s in steps],
+                  fontsize=6)
     ax.set_ylabel('ΔAP (after − before), per seed')
     ax.set_title('Single-change steps: paired ΔAP (blue: 95 %, grey: family-wise; red: ±0.01)',
                  fontsize=9)
