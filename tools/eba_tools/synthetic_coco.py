@@ -4,10 +4,10 @@ Each image has a textured background, distractor shapes and 1..``max_persons`` a
 figures with the 17 COCO joints: random pose, scale, rotation, clothing colours, partial
 occlusion and truncation. Left-side limbs and joint markers use warm colours and right-side ones
 cool colours; by default every figure faces the camera, so its layout tells left from right as
-in a front view and MMPose's flip augmentation keeps the labels consistent. Visibility follows COCO: 2 = visible, 1 =
-labelled but occluded (by an occluder or a person drawn later), 0 = outside the image
-(``x = y = 0``). Output is what MMPose's ``CocoDataset`` and ``CocoMetric`` read, plus a
-detection-box file for top-down testing with detected boxes.
+in a front view and MMPose's flip augmentation keeps the labels consistent. Visibility follows
+COCO: 2 = visible, 1 = labelled but occluded (by an occluder or a person drawn later), 0 =
+outside the image (``x = y = 0``). Output is what MMPose's ``CocoDataset`` and ``CocoMetric``
+read, plus a detection-box file for top-down testing with detected boxes.
 """
 import dataclasses
 import functools
@@ -93,8 +93,8 @@ def _draw_person(img: np.ndarray, mask: np.ndarray, kpts: np.ndarray, height: fl
 class Difficulty:
     """How hard a synthetic person set is; the defaults are the embedded demo set.
 
-    Every setting draws the same random numbers whatever its value, so two sets that differ in
-    one setting differ only where that setting acts (the same people, poses and clutter).
+    ``back_view_prob`` draws the same random numbers whatever its value, so two sets that differ
+    only in it hold the same people, mirrored or not; the other settings change what is drawn.
 
     Args:
         min_persons (int): Fewest figures per image. Defaults to 1.
