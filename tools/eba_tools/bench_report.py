@@ -354,14 +354,15 @@ def render_markdown(res: Dict, plot: Optional[str] = None) -> str:
         lines += [
             '', '## Bridge attention overhead (eager)', '',
             f"Backbone only, {a['input_hw'][0]}x{a['input_hw'][1]}, batch {a['batch']}:", '',
-            '| backbone | ms | × ResNet time | params M |', '|---|---|---|---|',
-            f"| MMPose ResNet-{a['depth']} (ReLU) | {a['resnet']['median_ms']:.1f} | 1.000 | "
+            '| backbone | ms (median ± IQR) | × ResNet time | params M |', '|---|---|---|---|',
+            f"| MMPose ResNet-{a['depth']} (ReLU) | {_ms(a['resnet'])} | 1.000 | "
             f"{a['resnet']['params_M']:.2f} |",
             f"| EBA-ResNet-{a['depth']}, ReLU trunk (bridge attention alone) | "
-            f"{a['eba_resnet_relu']['median_ms']:.1f} | {a['time_ratio_attention_only']:.3f} | "
+            f"{_ms(a['eba_resnet_relu'])} | {a['time_ratio_attention_only']:.3f} | "
             f"{a['eba_resnet_relu']['params_M']:.2f} |",
-            f"| EBA-ResNet-{a['depth']}, Mish trunk (paper) | {a['eba_resnet']['median_ms']:.1f}"
+            f"| EBA-ResNet-{a['depth']}, Mish trunk (paper) | {_ms(a['eba_resnet'])}"
             f" | {a['time_ratio']:.3f} | {a['eba_resnet']['params_M']:.2f} |"]
+        lines += _noise_note([a['resnet'], a['eba_resnet_relu'], a['eba_resnet']])
     t = res.get('train_step') or {}
     if t.get('plain'):
         p = t['plain']
@@ -372,7 +373,7 @@ def render_markdown(res: Dict, plot: Optional[str] = None) -> str:
                   '`compile=True`; `compile_modules` = backbone and head compiled '
                   '(`nn.Module.compile`); first call (compilation) timed separately. Adopted '
                   'for the main job only if >= 1.2x faster than plain.', '',
-                  '| variant | ms / step | images/s | × plain | compile s |',
+                  '| variant | ms / step (median ± IQR) | images/s | × plain | compile s |',
                   '|---|---|---|---|---|']
         for k, v in t.items():
             if 'error' in v:
@@ -383,6 +384,7 @@ def render_markdown(res: Dict, plot: Optional[str] = None) -> str:
                          f"{v['compile_s']:.0f} |" if v.get('compile_s') else
                          f"| {k} | {v['median_ms']:.0f} ± {v['iqr_ms']:.0f} | "
                          f"{v['images_per_s']:.1f} | {p['median_ms'] / v['median_ms']:.2f} | – |")
+        lines += _noise_note([v for v in t.values() if 'error' not in v], adopted=True)
     if m['device'] == 'cpu':
         lines += ['', '## GPU', '', 'Not measured: this run had no GPU. The CUDA code paths '
                   '(`--device cuda`, `--amp`, ONNX Runtime\'s CUDA provider) are kept but no '
@@ -391,6 +393,29 @@ def render_markdown(res: Dict, plot: Optional[str] = None) -> str:
         lines += ['', f'![latency vs MACs per runtime]({osp.basename(plot)})']
     lines += ['', f"Source: `{res.get('source', '(not saved)')}`.", '']
     return '\n'.join(lines)
+
+
+def _noisy(cell: Dict) -> bool:
+    """A timing whose inter-quartile range exceeds half its median: taken under load."""
+    return cell.get('iqr_ms', 0.0) > 0.5 * cell['median_ms']
+
+
+def _ms(cell: Dict) -> str:
+    """``median ± IQR`` in ms (IQR absent in old JSON files)."""
+    if 'iqr_ms' not in cell:
+        return f"{cell['median_ms']:.1f}"
+    return f"{cell['median_ms']:.1f} ± {cell['iqr_ms']:.1f}"
+
+
+def _noise_note(cells: List[Dict], adopted: bool = False) -> List[str]:
+    """A warning under a table when any of its timings is too noisy for its ratios to hold."""
+    if not any(_noisy(c) for c in cells):
+        return []
+    return ['', '**Not valid as a comparison:** at least one row above has an inter-quartile '
+            'range larger than half its median (timed while other work shared the cores), so '
+            'its ratios are load, not the model.' + (' Nothing was adopted from it.'
+                                                     if adopted else '')
+            + ' Re-run on a quiet machine.']
 
 
 def render_plot(res: Dict, out: str) -> None:

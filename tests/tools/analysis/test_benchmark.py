@@ -84,3 +84,17 @@ def test_int8_goals_say_by_how_much_they_are_missed():
     assert any('OpenVINO int8, batch 1: **0.83** (goal <= MAC ratio 0.86): met' in g
                for g in goals)
     assert any('OpenVINO int8, batch 32: **0.89**' in g and 'missed by 0.03' in g for g in goals)
+
+
+@pytest.mark.parametrize('iqr, noisy', [(10.0, False), (60.0, True)])
+def test_timings_under_load_are_flagged_not_compared(iqr, noisy):
+    """A table whose timings spread more than half their median says its ratios are load."""
+    from eba_tools.bench_report import _ms, _noise_note
+    quiet = dict(median_ms=100.0, iqr_ms=10.0)
+    cell = dict(median_ms=100.0, iqr_ms=iqr)
+    assert _ms(cell) == f'100.0 ± {iqr:.1f}'
+    assert _ms(dict(median_ms=100.0)) == '100.0'  # JSON written before IQRs were recorded
+    note = '\n'.join(_noise_note([quiet, cell], adopted=True))
+    assert ('Not valid as a comparison' in note) is noisy
+    assert ('Nothing was adopted' in note) is noisy
+    assert 'Nothing was adopted' not in '\n'.join(_noise_note([quiet, cell]))
