@@ -1,6 +1,6 @@
 """Seeded, paired ablation of EBA-PRNetCC against stock SimCC on a harder synthetic set.
 
-    python tools/analysis/ablation.py --jobs 2           # 7 variants x 5 seeds, then the report
+    python tools/analysis/ablation.py --jobs 2           # the committed study (81 runs), report
     python tools/analysis/ablation.py --report-only       # rewrite the report from the JSON
     python tools/analysis/ablation.py --quick             # 1 variant, 1 seed, 1 epoch, tiny data
 
@@ -13,8 +13,11 @@ benchmarks/ablation_v2.json (runs already there are not trained again: rerun the
 after an interruption), and writes docs/ablation.md, its figures and the README block between
 <!-- ablation:start/end --> (paired differences per seed, t intervals, Holm's correction).
 With --jobs 2 two runs train at a time, each in a child process on one thread
-(OMP_NUM_THREADS=1). A benchmark, not a test: the full study takes about 1 h 45 min on two
-CPU cores; run it in the background (nohup ... &) and follow its log.
+(OMP_NUM_THREADS=1). Without --seeds each variant trains its seeds in the committed study's
+plan (7-17 seeds; docs/ablation.md, "How the study grew"); --seeds gives every variant the same
+seeds (--seeds 0 1 2 3 4: the first stage, 35 runs, about 1 h 45 min). A benchmark, not a
+test: the whole plan (81 runs) takes about 3.7 h on two quiet CPU cores; run it in the
+background (nohup ... &) and follow its log.
 """
 import argparse
 import os
@@ -23,7 +26,7 @@ import sys
 
 sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/, for eba_tools
 from eba_tools import REPO  # noqa: E402
-from eba_tools.ablation_study import (CHAIN, DATA_ROOT, QUICK_BUDGET, SEEDS,  # noqa: E402
+from eba_tools.ablation_study import (CHAIN, DATA_ROOT, PLAN, QUICK_BUDGET,  # noqa: E402
                                       VARIANT_BY_KEY, Budget, load_results, run_one_child,
                                       run_study)
 
@@ -36,7 +39,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--variants', nargs='+', choices=sorted(VARIANT_BY_KEY),
                    help='variant keys (default: all; --quick: d)')
     p.add_argument('--seeds', type=int, nargs='+',
-                   help=f'training seeds (default: {" ".join(map(str, SEEDS))})')
+                   help='training seeds, the same for every variant (default: each variant\'s '
+                        'seeds in the committed plan, ' + '; '.join(
+                            f'{k} 0-{max(s)}' for k, s in PLAN.items()) + '; --quick: 0)')
     p.add_argument('--epochs', type=int, help=f'epochs per run (default: {Budget().epochs})')
     p.add_argument('--num-train', type=int,
                    help=f'synthetic training images (default: {Budget().num_train})')
@@ -80,7 +85,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         val_interval=args.val_interval or budget.val_interval,
         data_seed=budget.data_seed if args.data_seed is None else args.data_seed)
     args.variants = args.variants or (['d'] if quick else list(CHAIN))
-    args.seeds = args.seeds if args.seeds is not None else ([0] if quick else list(SEEDS))
+    if args.seeds is None:
+        args.seeds = [0] if quick else {k: PLAN[k] for k in args.variants}
     args.work_dir = work
     args.data_root = args.data_root or (osp.join(work, 'data') if quick
                                         else osp.join(REPO, DATA_ROOT))

@@ -7,9 +7,9 @@ import pytest
 from mmengine.config import Config
 
 from eba_tools import REPO
-from eba_tools.ablation_study import (CHAIN, QUICK_BUDGET, STEPS, VARIANT_BY_KEY, VARIANTS,
-                                      Budget, StudyClock, build_run_config, child_command,
-                                      run_study)
+from eba_tools.ablation_study import (CHAIN, PLAN, QUICK_BUDGET, STEPS, VARIANT_BY_KEY,
+                                      VARIANTS, Budget, StudyClock, build_run_config,
+                                      child_command, load_results, plan_runs, run_study)
 
 BASE = osp.join(REPO, 'configs', 'ablation', 'synthhard',
                 'base_simcc_eba-res18-mlp_1xb32_synthhard-96x72.py')
@@ -98,3 +98,18 @@ def test_unknown_variant_and_another_budget_are_refused(tmp_path):
                                      '"budget": {"epochs": 99}}')
     with pytest.raises(ValueError, match='--out'):
         run_study(['a'], [0], QUICK_BUDGET, str(tmp_path / 'a.json'), str(tmp_path), '', REPO)
+
+
+def test_runs_are_planned_seed_major_for_shared_or_per_variant_seeds():
+    assert plan_runs(['a', 'd'], [1, 0]) == [('a', 0), ('d', 0), ('a', 1), ('d', 1)]
+    assert plan_runs(['a', 'd'], dict(a=(0,), d=(0, 1, 2))) == \
+        [('a', 0), ('d', 0), ('d', 1), ('d', 2)]
+    with pytest.raises(ValueError, match=r"no seeds given for variant\(s\) \['d'\]"):
+        plan_runs(['a', 'd'], dict(a=(0,)))
+
+
+def test_default_plan_is_the_committed_study():
+    """``ablation.py`` without --variants/--seeds reproduces exactly the runs the JSON holds."""
+    committed = load_results(osp.join(REPO, 'benchmarks', 'ablation_v2.json'))['runs']
+    assert sorted((r['variant'], r['seed']) for r in committed) == \
+        sorted(plan_runs(list(CHAIN), PLAN))
