@@ -497,20 +497,23 @@ def plot_steps(steps: Sequence[Dict], path: str) -> None:
 def plot_ap(results: Dict, rows: Sequence[Dict], path: str) -> None:
     """AP per variant: one dot per seed, the same seed joined across variants."""
     from matplotlib.figure import Figure
-    fig = Figure(figsize=(8, 4.2))
+    from matplotlib import colormaps
+    fig = Figure(figsize=(9, 4.6))
     ax = fig.subplots()
     keys = [r['key'] for r in rows]
     ap = {(r['variant'], r['seed']): r['coco/AP'] for r in results['runs']}
-    for seed in sorted({s for _, s in ap}):
+    colours = colormaps['tab20'].colors  # one colour per seed up to 20 seeds
+    for n, seed in enumerate(sorted({s for _, s in ap})):
         xs = [i for i, k in enumerate(keys) if (k, seed) in ap]
         ax.plot(xs, [ap[keys[i], seed] for i in xs], marker='o', ms=3, lw=0.7, alpha=0.7,
-                label=f'seed {seed}')
+                color=colours[n % len(colours)], label=f'seed {seed}')
     ax.scatter(range(len(rows)), [r['ap_mean'] for r in rows], marker='_', s=400, color='k',
                zorder=3, label='mean')
-    ax.set_xticks(range(len(rows)), [f"({r['key']})\n{r['name']}" for r in rows], fontsize=6)
+    ax.set_xticks(range(len(rows)), [f"({r['key']})\n" + textwrap.fill(r['name'], 18)
+                                     for r in rows], fontsize=6)
     ax.set_ylabel('CocoMetric AP (synthetic val, GT boxes)')
     ax.set_title('AP per variant (lines join runs of the same seed)', fontsize=10)
-    ax.legend(fontsize=6, ncol=2)
+    ax.legend(fontsize=6, ncol=1, loc='upper left', bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
