@@ -176,6 +176,8 @@ def _downsample(cin, cout, stride):
     (b, cin, cout, kw) for b in (BasicBlock, Bottleneck) for cin, cout, kw in [
         (64, 64, {}), (64, 128, {}), (64, 128, dict(stride=2)), (64, 64, dict(with_cp=True))]
 ] + [(Bottleneck, 64, 64, dict(stride=2, style='caffe')), (Bottleneck, 64, 64, dict(expansion=2))])
+# MMPose's own blocks call torch's checkpoint without use_reentrant (ours pass False)
+@pytest.mark.filterwarnings('ignore:torch.utils.checkpoint. the use_reentrant:UserWarning')
 def test_blocks_have_the_stock_layout_and_shapes(block, cin, cout, kwargs):
     if cin != cout or kwargs.get('stride', 1) != 1:
         kwargs = dict(kwargs, downsample=_downsample(cin, cout, kwargs.get('stride', 1)))
