@@ -16,7 +16,7 @@ With --jobs 2 two runs train at a time, each in a child process on one thread
 (OMP_NUM_THREADS=1). Without --seeds each variant trains its seeds in the committed study's
 plan (7-17 seeds; docs/ablation.md, "How the study grew"); --seeds gives every variant the same
 seeds (--seeds 0 1 2 3 4: the first stage, 35 runs, about 1 h 45 min). A benchmark, not a
-test: the whole plan (81 runs) takes about 3.7 h on two quiet CPU cores; run it in the
+test: the whole plan (81 runs) takes about 3.9 h on two quiet CPU cores; run it in the
 background (nohup ... &) and follow its log.
 """
 import argparse

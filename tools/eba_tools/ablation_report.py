@@ -454,7 +454,8 @@ multiple comparisons (issue 16). It is kept as a record, not as a result.
 ## Cost and machine
 
 {len(runs)} runs, {total_h:.2f} h of run wall time in all
-({total_h * 60 / max(len(runs), 1):.1f} min per run with validation and start-up), finished
+({total_h * 60 / max(len(runs), 1):.1f} min per run with validation and start-up; two at a time,
+about {total_h / 2:.1f} h elapsed, part of it beside other work — the history above says which), finished
 {finished[0] if finished else '?'} to
 {finished[-1] if finished else '?'} (UTC), on {m.get('cpu', '?')} (flags:
 {', '.join(m.get('cpu_flags', [])) or 'none of interest'}) with {m.get('cpu_count', '?')} cores,
@@ -463,7 +464,7 @@ torch {m.get('torch', '?')}, one torch thread and no data worker per run, two ru
 ```bash
 OMP_NUM_THREADS=1 nohup {command} --jobs 2 > work_dirs/ablation_v2.log 2>&1 &  # resumes
 {command} --report-only        # rewrite this page, the figures and the README block
-{command} --jobs 2 --seeds 0 1 2 3 4 5 6   # more seeds (same budget): narrower intervals
+{command} --jobs 2 --variants d h --seeds 17 18 19 20   # more pairs for one step: narrower
 ```
 """
 

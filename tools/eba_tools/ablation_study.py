@@ -130,7 +130,7 @@ class Budget:
 QUICK_BUDGET = Budget(epochs=1, num_train=8, num_val=4, val_interval=1)
 #: The committed study, run by run: the seeds of each variant (``benchmarks/ablation_v2.json``,
 #: its ``history`` says why they differ). The steps from (d) needed 13-17 pairs to be bounded
-#: within ±0.01; the others were resolved with 7. 81 runs, about 3.7 h on two cores.
+#: within ±0.01; the others were resolved with 7. 81 runs, about 3.9 h on two cores.
 PLAN: Dict[str, Tuple[int, ...]] = dict(
     a=tuple(range(7)), b=tuple(range(7)), c=tuple(range(7)), d=tuple(range(17)),
     e=tuple(range(13)), g=tuple(range(13)), h=tuple(range(17)))
