@@ -9,19 +9,20 @@ tensor bytes are read from the already-open file descriptor into fresh tensors (
 memory this process did not fill from the file). The tree has no shared nodes, so what is built
 is as large as the parser's output and no larger.
 
-:func:`literal_config_error` decides whether a config text stored in a checkpoint may reach
-MMEngine's ``Config.fromstring`` (which executes Python): only assignments of literals,
-``dict(...)``/``list``/``tuple``/``set`` calls and signed numbers.
+:func:`drop_config_texts` removes the config texts MMEngine stores in a checkpoint: its
+``Config.fromstring`` runs them as Python, and a config built from one can name any importable
+callable as a ``type``. :func:`sanitize_runtime_state` keeps from MMEngine's runtime info and
+the dataset meta only what cannot name a file or override a sample's fields.
 """
-import ast
 import base64
 import binascii
 import math
 import os
+import os.path as osp
 import re
 import sys
 from collections import Counter, OrderedDict
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List
 
 import numpy as np
 import torch
@@ -252,95 +253,85 @@ def _entry_offset(entry: Any) -> int:
     return entry[1]
 
 
-# ---------------------------------------------------------------------- config texts
-_CALLS = {'dict', 'list', 'tuple', 'set'}
-
-
-def literal_config_error(text: str) -> Optional[str]:
-    """``None`` if ``text`` is a config of literals only, else what in it is not.
-
-    Accepted: top-level ``name = value`` statements whose values are literals, ``[...]``,
-    ``(...)``, ``{...}``, ``dict(k=v, ...)``, ``list/tuple/set([...])`` and signed numbers.
-    Refused: everything else (calls, names, attributes, operators, imports, f-strings),
-    ``_base_``-like names (MMEngine would read other files), ``{{ }}`` substitutions
-    (MMEngine would read environment variables) and a ``custom_imports`` that names a module
-    not imported yet (MMEngine would import it).
-    """
-    if len(text) > 4 * 2**20:
-        return 'a text over 4 MiB'
-    if '{{' in text:
-        return "a '{{ }}' substitution"
-    try:
-        tree = ast.parse(text, mode='exec')
-    except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
-        return f'text that is not Python ({type(e).__name__})'
-    values = {}
-    for stmt in tree.body:
-        if type(stmt) is not ast.Assign or len(stmt.targets) != 1 \
-                or type(stmt.targets[0]) is not ast.Name:
-            return f'a {type(stmt).__name__} statement at line {stmt.lineno}'
-        name = stmt.targets[0].id
-        if name.startswith('_'):
-            return f'the name {name!r} at line {stmt.lineno}'
-        try:
-            values[name] = _literal(stmt.value)
-        except ValueError as e:
-            return f'{e} at line {stmt.lineno}'
-    imports = values.get('custom_imports')
-    if imports is not None:
-        modules = imports.get('imports') if isinstance(imports, dict) else None
-        modules = [modules] if isinstance(modules, str) else modules
-        if not isinstance(modules, (list, tuple)) or any(
-                not isinstance(m, str) or m not in sys.modules for m in modules):
-            return 'custom_imports naming a module that is not imported'
-    return None
-
-
-def _literal(node: ast.AST) -> Any:
-    t = type(node)
-    if t is ast.Constant and type(node.value) in (str, bytes, int, float, complex, bool,
-                                                  type(None)):
-        return node.value
-    if t is ast.UnaryOp and type(node.op) in (ast.USub, ast.UAdd) \
-            and type(node.operand) is ast.Constant \
-            and type(node.operand.value) in (int, float, complex):
-        return -node.operand.value if type(node.op) is ast.USub else node.operand.value
-    if t in (ast.List, ast.Tuple, ast.Set):
-        return [_literal(e) for e in node.elts]
-    if t is ast.Dict:
-        if any(k is None for k in node.keys):
-            raise ValueError('a ** expansion')
-        return {_hashable(_literal(k)): _literal(v) for k, v in zip(node.keys, node.values)}
-    if t is ast.Call and type(node.func) is ast.Name and node.func.id in _CALLS:
-        if node.func.id == 'dict':
-            if node.args or any(k.arg is None for k in node.keywords):
-                raise ValueError('dict() with positional or ** arguments')
-            return {k.arg: _literal(k.value) for k in node.keywords}
-        if node.keywords or len(node.args) > 1:
-            raise ValueError(f'{node.func.id}() with more than one argument')
-        return [_literal(a) for a in node.args]
-    raise ValueError(f'a {t.__name__} expression')
-
-
-def _hashable(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
-
-
 CONFIG_TEXT_PATHS = (('meta', 'config'), ('meta', 'cfg'), ('message_hub', 'runtime_info', 'cfg'))
 
 
-def drop_executable_configs(checkpoint: Any, warn: Callable[[str], None]) -> None:
-    """Remove config texts that MMEngine would execute unless they are literal-only."""
+def drop_config_texts(checkpoint: Any, warn: Callable[[str], None]) -> None:
+    """Remove every config text: MMEngine would run it as Python, and even a text of literals
+    builds any importable callable through a dotted ``type`` (``type='os.system'``)."""
     if not isinstance(checkpoint, dict):
         return
     for path in CONFIG_TEXT_PATHS:
         parent = checkpoint
         for part in path[:-1]:
             parent = parent.get(part) if isinstance(parent, dict) else None
-        if not isinstance(parent, dict) or path[-1] not in parent:
-            continue
-        text = parent[path[-1]]
-        reason = 'not a string' if type(text) is not str else literal_config_error(text)
-        if reason is not None:
+        if isinstance(parent, dict) and path[-1] in parent:
             del parent[path[-1]]
-            warn(f'{".".join(path)} (it holds {reason}; MMEngine would run it as Python)')
+            warn('.'.join(path))
+
+
+#: What MMPose's ``parse_pose_metainfo`` puts in a dataset's metainfo (and class names). Other
+#: keys are dropped: MMPose's inference copies ``dataset_meta`` over every sample
+#: (``data_info.update(model.dataset_meta)``), so ``img_path`` there would pick the image read.
+DATASET_META_KEYS = frozenset({
+    'dataset_name', 'num_keypoints', 'keypoint_id2name', 'keypoint_name2id', 'upper_body_ids',
+    'lower_body_ids', 'flip_indices', 'flip_pairs', 'keypoint_colors', 'num_skeleton_links',
+    'skeleton_links', 'skeleton_link_colors', 'dataset_keypoint_weights', 'sigmas', 'classes',
+    'CLASSES'})
+_CKPT_KEYS = re.compile(r'^(best_ckpt(_.+)?|last_ckpt)$')
+_CKPT_NAMES = re.compile(r'^(best_.+|epoch_\d+|iter_\d+)\.pth$')
+
+
+def _interned(value: Any) -> Any:
+    """Equal strings as one object, as in a metainfo built from a config: MMEngine's resume
+    compares ``pickle.dumps`` of the two, and pickle writes a shared string once."""
+    if isinstance(value, str):
+        return sys.intern(value)
+    if isinstance(value, dict):
+        return type(value)((_interned(k), _interned(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return type(value)(_interned(v) for v in value)
+    return value
+
+
+def sanitize_runtime_state(checkpoint: Any, filename: str,
+                           warn: Callable[[str], None]) -> None:
+    """Keep only what cannot name a file or override a sample's fields.
+
+    ``message_hub.runtime_info``: MMEngine's ``CheckpointHook`` deletes ``best_ckpt*`` (a file,
+    or with ``rmtree`` a folder) when a better one is saved after resuming, and reads
+    ``keep_ckpt_ids`` to delete old epochs. Paths are kept only if they name a checkpoint file
+    beside ``filename``; ids only if they are non-negative integers. ``meta.dataset_meta``:
+    only :data:`DATASET_META_KEYS`.
+    """
+    if not isinstance(checkpoint, dict):
+        return
+    meta = checkpoint.get('meta')
+    dataset_meta = meta.get('dataset_meta') if isinstance(meta, dict) else None
+    if isinstance(dataset_meta, dict):
+        extra = [k for k in dataset_meta if k not in DATASET_META_KEYS]
+        for key in extra:
+            del dataset_meta[key]
+        if extra:
+            warn(f'meta.dataset_meta keys {sorted(map(str, extra))} (not dataset metainfo: '
+                 'MMPose copies dataset_meta over every sample it predicts)')
+        meta['dataset_meta'] = _interned(dataset_meta)
+    hub = checkpoint.get('message_hub')
+    info = hub.get('runtime_info') if isinstance(hub, dict) else None
+    if not isinstance(info, dict):
+        return
+    here = osp.dirname(osp.abspath(filename))
+    for key in list(info):
+        value = info[key]
+        if isinstance(key, str) and _CKPT_KEYS.match(key):
+            ok = (type(value) is str and '\0' not in value and osp.isabs(value)
+                  and osp.dirname(osp.normpath(value)) == here
+                  and _CKPT_NAMES.match(osp.basename(value)) is not None)
+        elif key == 'keep_ckpt_ids':
+            ok = type(value) is list and all(type(i) is int and i >= 0 for i in value)
+        else:
+            continue
+        if not ok:
+            del info[key]
+            warn(f'message_hub.runtime_info.{key} (MMEngine deletes what it names after '
+                 'resuming; only checkpoint files beside this one are kept)')

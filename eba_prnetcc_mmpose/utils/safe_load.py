@@ -13,8 +13,11 @@ checkpoint loads (local files and the URLs it downloads) to :func:`load_checkpoi
    from the file into fresh tensors; torch's own unpickler and its process-wide state (safe
    globals, sparse-tensor checks) are never used;
 4. config texts that MMEngine later hands to ``Config.fromstring`` (``meta.config``,
-   ``meta.cfg``, ``message_hub.runtime_info.cfg``) are kept only if they are literal-only;
-   otherwise they are dropped with one warning naming the file.
+   ``meta.cfg``, ``message_hub.runtime_info.cfg``) are dropped: even a text of literals builds
+   any importable callable through a dotted ``type``. Runtime info that MMEngine turns into
+   file deletions (``best_ckpt*``, ``last_ckpt``, ``keep_ckpt_ids``) is kept only if it names
+   checkpoint files beside this one, and ``meta.dataset_meta`` only with MMPose's metainfo keys
+   (its inference copies them over every sample). Each drop is one warning naming the file.
 
 A user who trusts a file that needs more can list it in ``EBA_PRNETCC_TRUSTED_CHECKPOINTS``
 (paths separated by ``os.pathsep``): the file that was opened, if it *is* one of those files,
@@ -40,7 +43,8 @@ from mmengine.logging import print_log
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from .checkpoint_tree import TreeBuilder, TreeError, drop_executable_configs
+from .checkpoint_tree import (TreeBuilder, TreeError, drop_config_texts,
+                              sanitize_runtime_state)
 
 TRUST_ENV = 'EBA_PRNETCC_TRUSTED_CHECKPOINTS'
 PARSER = osp.join(osp.dirname(osp.abspath(__file__)), 'checkpoint_parser', '__main__.py')
@@ -202,9 +206,12 @@ def load_checkpoint_safely(filename: str, map_location: Any = None) -> Any:
             raise _corrupt(filename, str(e)) from None
     finally:
         os.close(fd)
-    drop_executable_configs(checkpoint, lambda what: print_log(
-        f'Checkpoint {printable(filename)}: dropped {what}. Pass the config explicitly '
-        'where a tool needs one.', logger='current', level=30))
+    drop_config_texts(checkpoint, lambda what: print_log(
+        f'Checkpoint {printable(filename)}: dropped {what} (a config text MMEngine would run '
+        'as Python). Pass the config explicitly where a tool needs one.', logger='current',
+        level=30))
+    sanitize_runtime_state(checkpoint, filename, lambda what: print_log(
+        f'Checkpoint {printable(filename)}: dropped {what}.', logger='current', level=30))
     _stats.last = dict(getattr(_stats, 'last', {}), seconds=time.perf_counter() - start)
     return checkpoint
 
