@@ -20,7 +20,6 @@ import math
 import os
 import os.path as osp
 import re
-import sys
 from collections import Counter, OrderedDict
 from typing import Any, Callable, Dict, List
 
@@ -261,13 +260,16 @@ def drop_config_texts(checkpoint: Any, warn: Callable[[str], None]) -> None:
     builds any importable callable through a dotted ``type`` (``type='os.system'``)."""
     if not isinstance(checkpoint, dict):
         return
+    dropped = []
     for path in CONFIG_TEXT_PATHS:
         parent = checkpoint
         for part in path[:-1]:
             parent = parent.get(part) if isinstance(parent, dict) else None
         if isinstance(parent, dict) and path[-1] in parent:
             del parent[path[-1]]
-            warn('.'.join(path))
+            dropped.append('.'.join(path))
+    if dropped:
+        warn(', '.join(dropped))
 
 
 #: What MMPose's ``parse_pose_metainfo`` puts in a dataset's metainfo (and class names). Other
@@ -282,16 +284,16 @@ _CKPT_KEYS = re.compile(r'^(best_ckpt(_.+)?|last_ckpt)$')
 _CKPT_NAMES = re.compile(r'^(best_.+|epoch_\d+|iter_\d+)\.pth$')
 
 
-def _interned(value: Any) -> Any:
-    """Equal strings as one object, as in a metainfo built from a config: MMEngine's resume
-    compares ``pickle.dumps`` of the two, and pickle writes a shared string once."""
-    if isinstance(value, str):
-        return sys.intern(value)
-    if isinstance(value, dict):
-        return type(value)((_interned(k), _interned(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return type(value)(_interned(v) for v in value)
-    return value
+def _share_keypoint_names(meta: Dict) -> None:
+    """Make ``keypoint_name2id``'s keys the very strings of ``keypoint_id2name``, as MMPose's
+    ``parse_pose_metainfo`` builds them: MMEngine's resume compares ``pickle.dumps`` of the
+    checkpoint's and the dataset's metainfo, and pickle writes a shared string once."""
+    id2name, name2id = meta.get('keypoint_id2name'), meta.get('keypoint_name2id')
+    if not (isinstance(id2name, dict) and isinstance(name2id, dict)):
+        return
+    names = {v: v for v in id2name.values() if type(v) is str}
+    meta['keypoint_name2id'] = type(name2id)(
+        (names.get(k, k) if type(k) is str else k, v) for k, v in name2id.items())
 
 
 def sanitize_runtime_state(checkpoint: Any, filename: str,
@@ -300,9 +302,10 @@ def sanitize_runtime_state(checkpoint: Any, filename: str,
 
     ``message_hub.runtime_info``: MMEngine's ``CheckpointHook`` deletes ``best_ckpt*`` (a file,
     or with ``rmtree`` a folder) when a better one is saved after resuming, and reads
-    ``keep_ckpt_ids`` to delete old epochs. Paths are kept only if they name a checkpoint file
-    beside ``filename``; ids only if they are non-negative integers. ``meta.dataset_meta``:
-    only :data:`DATASET_META_KEYS`.
+    ``keep_ckpt_ids`` to delete old epochs. They are kept only if the file is where it was
+    saved (its ``last_ckpt`` is ``filename``), paths only if they name a checkpoint file beside
+    it, ids only if they are non-negative integers. ``meta.dataset_meta``:
+    only :data:`DATASET_META_KEYS`, with its keypoint names shared as MMPose builds them.
     """
     if not isinstance(checkpoint, dict):
         return
@@ -315,23 +318,28 @@ def sanitize_runtime_state(checkpoint: Any, filename: str,
         if extra:
             warn(f'meta.dataset_meta keys {sorted(map(str, extra))} (not dataset metainfo: '
                  'MMPose copies dataset_meta over every sample it predicts)')
-        meta['dataset_meta'] = _interned(dataset_meta)
+        _share_keypoint_names(dataset_meta)
     hub = checkpoint.get('message_hub')
     info = hub.get('runtime_info') if isinstance(hub, dict) else None
     if not isinstance(info, dict):
         return
-    here = osp.dirname(osp.abspath(filename))
+    # MMEngine writes ``last_ckpt`` = the file's own path: only a checkpoint resumed where it
+    # was saved may name files for MMEngine to delete, and only files beside it
+    here = osp.abspath(filename)
+    in_place = info.get('last_ckpt') == here
     for key in list(info):
         value = info[key]
         if isinstance(key, str) and _CKPT_KEYS.match(key):
-            ok = (type(value) is str and '\0' not in value and osp.isabs(value)
-                  and osp.dirname(osp.normpath(value)) == here
-                  and _CKPT_NAMES.match(osp.basename(value)) is not None)
+            ok = in_place and (type(value) is str and '\0' not in value and osp.isabs(value)
+                               and osp.dirname(osp.normpath(value)) == osp.dirname(here)
+                               and _CKPT_NAMES.match(osp.basename(value)) is not None)
         elif key == 'keep_ckpt_ids':
-            ok = type(value) is list and all(type(i) is int and i >= 0 for i in value)
+            ok = in_place and type(value) is list and all(type(i) is int and i >= 0
+                                                          for i in value)
         else:
             continue
         if not ok:
             del info[key]
-            warn(f'message_hub.runtime_info.{key} (MMEngine deletes what it names after '
-                 'resuming; only checkpoint files beside this one are kept)')
+            warn(f'message_hub.runtime_info.{key} (MMEngine deletes the files it names after '
+                 'resuming; kept only in a checkpoint at the path it was saved to, naming '
+                 'checkpoints beside it)')

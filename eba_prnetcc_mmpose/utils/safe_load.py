@@ -25,6 +25,7 @@ is loaded with full pickle. The threat model and the measured bounds are in
 ``docs/checkpoint_security.md``.
 """
 import json
+import logging
 import os
 import os.path as osp
 import pickle
@@ -206,12 +207,13 @@ def load_checkpoint_safely(filename: str, map_location: Any = None) -> Any:
             raise _corrupt(filename, str(e)) from None
     finally:
         os.close(fd)
-    drop_config_texts(checkpoint, lambda what: print_log(
-        f'Checkpoint {printable(filename)}: dropped {what} (a config text MMEngine would run '
-        'as Python). Pass the config explicitly where a tool needs one.', logger='current',
-        level=30))
+    drop_config_texts(checkpoint, lambda what: print_log(  # every MMEngine checkpoint has them
+        f'Checkpoint {printable(filename)}: not using its config text ({what}; MMEngine would '
+        'run it as Python). Pass the config explicitly where a tool needs one.',
+        logger='current', level=logging.INFO))
     sanitize_runtime_state(checkpoint, filename, lambda what: print_log(
-        f'Checkpoint {printable(filename)}: dropped {what}.', logger='current', level=30))
+        f'Checkpoint {printable(filename)}: dropped {what}.', logger='current',
+        level=logging.WARNING))
     _stats.last = dict(getattr(_stats, 'last', {}), seconds=time.perf_counter() - start)
     return checkpoint
 

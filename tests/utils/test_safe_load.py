@@ -289,7 +289,7 @@ def test_resume_never_runs_the_config_text_of_a_checkpoint(saved_checkpoint, tmp
     runner.load_or_resume()  # gpu_ids=[0, 1, 2] would raise if the text were read
     assert runner.iter == 2 and not marker.exists()
     log = ' '.join(warnings)
-    assert str(evil) in log and 'dropped meta.config' in log and 'run as Python' in log
+    assert str(evil) in log and 'meta.config' in log and 'run it as Python' in log
 
 
 @pytest.mark.parametrize('text', [
@@ -324,25 +324,29 @@ def _with_runtime_state(src, dst, runtime_info=None, dataset_meta=None):
 @pytest.mark.parametrize('key,value,kept', [
     ('best_ckpt', '{here}/best_coco_AP_epoch_2.pth', True),
     ('best_ckpt_coco/AP', '{here}/best_coco_AP_epoch_2.pth', True),
-    ('last_ckpt', '{here}/epoch_3.pth', True),
     ('best_ckpt', '{victim}', False),  # CheckpointHook would rmtree it after resuming
     ('best_ckpt', '{here}/../best_coco_AP_epoch_2.pth', False),
     ('best_ckpt', '{here}/notes.txt', False),
     ('best_ckpt', 'best_coco_AP_epoch_2.pth', False),  # relative: whatever the cwd holds
-    ('last_ckpt', ['{here}/epoch_3.pth'], False),
+    ('best_ckpt', ['{here}/best_coco_AP_epoch_2.pth'], False),
     ('keep_ckpt_ids', [1, 2, 3], True),
     ('keep_ckpt_ids', [1, '../../x'], False),
     ('keep_ckpt_ids', [-1], False)])
-def test_runtime_info_that_names_files_is_kept_only_beside_the_checkpoint(
-        saved_checkpoint, tmp_path, key, value, kept):
+@pytest.mark.parametrize('in_place', [True, False], ids=['resumed-in-place', 'moved'])
+def test_runtime_info_that_names_files_is_kept_only_in_place_and_beside_the_checkpoint(
+        saved_checkpoint, tmp_path, key, value, kept, in_place):
     _, ckpt = saved_checkpoint
     here, victim = tmp_path / 'work', tmp_path / 'victim'
     here.mkdir()
     fill = (lambda v: v.format(here=here, victim=victim)) if not isinstance(value, list) else \
         (lambda v: [x.format(here=here) if isinstance(x, str) else x for x in v])
-    path = _with_runtime_state(ckpt, here / 'epoch_3.pth', {key: fill(value)})
+    saved_at = here / 'epoch_3.pth'
+    path = _with_runtime_state(ckpt, saved_at if in_place else here / 'downloaded.pth',
+                               {key: fill(value), 'last_ckpt': str(saved_at)})
     info = load_checkpoint_safely(str(path))['message_hub']['runtime_info']
+    kept = kept and in_place
     assert (info.get(key) == fill(value)) is kept and (key in info) is kept
+    assert ('last_ckpt' in info) is in_place
 
 
 def test_resume_keeps_the_dataset_meta_and_never_lets_it_override_samples(
@@ -351,7 +355,10 @@ def test_resume_keeps_the_dataset_meta_and_never_lets_it_override_samples(
     MMPose's inference copies ``dataset_meta`` over every sample (``img_path`` picks the image)."""
     import pickle
     from mmpose.datasets.datasets.utils import parse_pose_metainfo
+    import json
     meta = parse_pose_metainfo(dict(from_file='configs/_base_/datasets/coco.py'))
+    # what CocoDataset adds from the annotation file: equal strings, distinct objects
+    meta['CLASSES'] = json.loads('[{"id": 1, "name": "person", "supercategory": "person"}]')
     _, ckpt = saved_checkpoint
     path = _with_runtime_state(ckpt, tmp_path / 'm.pth',
                                dataset_meta=dict(meta, img_path='/etc/passwd', bbox=[0, 0, 9, 9]))
