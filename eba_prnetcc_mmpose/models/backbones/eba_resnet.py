@@ -19,13 +19,18 @@ class _BridgedBlock:
     activation) and re-weights the last one before the residual add, as in BA-Net.
 
     Args:
-        *args, **kwargs: Arguments of the stock block (``in_channels``, ``out_channels``,
-            ``stride``, ``downsample``, ``with_cp`` ...).
+        *args, **kwargs: Arguments of the stock block, in its order (``in_channels``,
+            ``out_channels``, ``expansion``, ``stride`` ...). The arguments below are
+            keyword-only, so positional arguments mean what they mean to the stock block.
         attention_cfg (dict, optional): Arguments of :class:`BridgeAttention` other than the
             channels (``reduction``, ``act_cfg``, ``norm_cfg``). Defaults to its defaults.
         num_bridged (int, optional): How many of the block's conv outputs, counted from the
             last, feed the attention (the paper's ``q``); ``None``: all, 1: squeeze-and-excitation.
         act_cfg (dict): Activation of the block. Defaults to ReLU, as the stock block.
+
+    Raises:
+        TypeError: if ``num_bridged`` is neither None nor an int.
+        ValueError: if ``num_bridged`` is not in ``[1, num_convs]``.
     """
 
     num_convs: int
@@ -34,10 +39,15 @@ class _BridgedBlock:
                  num_bridged: Optional[int] = None,
                  act_cfg: ConfigType = dict(type='ReLU', inplace=True), **kwargs):
         super().__init__(*args, **kwargs)
-        num_bridged = num_bridged or self.num_convs
-        if not 1 <= num_bridged <= self.num_convs:
-            raise ValueError(f'num_bridged must be in [1, {self.num_convs}] for '
-                             f'{type(self).__name__}, got {num_bridged}')
+        if num_bridged is None:
+            num_bridged = self.num_convs
+        elif isinstance(num_bridged, bool) or not isinstance(num_bridged, int):
+            raise TypeError(f'num_bridged must be an int or None (all convs), got '
+                            f'{num_bridged!r}')
+        elif not 1 <= num_bridged <= self.num_convs:
+            raise ValueError(f'num_bridged must be None (all convs) or an int in '
+                             f'[1, {self.num_convs}] ({type(self).__name__} has '
+                             f'{self.num_convs} convs), got {num_bridged}')
         widths = [self.mid_channels] * (self.num_convs - 1) + [self.out_channels]
         self.num_bridged = num_bridged
         self.attention = BridgeAttention(self.out_channels, widths[-num_bridged:],
@@ -90,17 +100,28 @@ class EBAResNet(ResNet):
 
     Args:
         depth (int): 18, 34, 50, 101 or 152.
-        reduction (int): Reduction ratio ``r`` of the attention. Defaults to 16.
+        *args, **kwargs: The other arguments of MMPose's ``ResNet``, in its order
+            (``in_channels``, ``stem_channels``, ``base_channels`` ... ``out_indices``,
+            ``frozen_stages``, ``norm_eval``, ``with_cp``, ``init_cfg``). The arguments below
+            are keyword-only, so ``EBAResNet(18, 1)`` is ``ResNet(18, 1)`` (``in_channels=1``).
+        reduction (int): Reduction ratio ``r`` of the attention, at most the width of the
+            first stage's blocks (``base_channels * expansion``). Defaults to 16.
         attention_act_cfg (dict): Activation of the attention's generation step (paper: Mish,
             BA-Net: ReLU). Defaults to ``dict(type='Mish')``.
-        attention_norm_cfg (dict, optional): Norm of each squeezed vector (eq. 1's BN).
-            Defaults to ``dict(type='BN1d')``.
+        attention_norm_cfg (dict, optional): Norm of each squeezed (N, C) vector (eq. 1's BN):
+            ``BN1d``, ``SyncBN``, ``LN`` or ``GN`` (not ``BN``, a ``BatchNorm2d``); ``None``
+            for none. Defaults to ``dict(type='BN1d')``.
         num_bridged (int, optional): Conv outputs of each block that feed its attention (the
-            paper's ``q``); ``None``: all of them, 1: squeeze-and-excitation. Defaults to None.
+            paper's ``q``), in ``[1, convs per block]``; ``None``: all of them, 1:
+            squeeze-and-excitation. Defaults to None.
         act_cfg (dict): Activation of the stem and every block. Defaults to Mish (the paper);
             ``dict(type='ReLU', inplace=True)`` keeps ImageNet weights' meaning.
-        **kwargs: Other arguments of MMPose's ``ResNet`` (``out_indices``, ``frozen_stages``,
-            ``norm_eval``, ``with_cp``, ``init_cfg`` ...).
+
+    Raises:
+        TypeError: for a ``reduction`` or ``num_bridged`` that is not an int.
+        ValueError: for a ``reduction`` outside ``[1, base_channels * expansion]``, a
+            ``num_bridged`` outside ``[1, convs per block]``, an ``attention_norm_cfg`` that
+            cannot normalise a vector; ``ResNet``'s own checks raise what ``ResNet`` raises.
     """
 
     arch_settings = {
@@ -113,6 +134,7 @@ class EBAResNet(ResNet):
 
     def __init__(self,
                  depth: int,
+                 *args,
                  reduction: int = 16,
                  attention_act_cfg: ConfigType = dict(type='Mish'),
                  attention_norm_cfg: OptConfigType = dict(type='BN1d'),
@@ -124,13 +146,22 @@ class EBAResNet(ResNet):
             attention_cfg=dict(reduction=reduction, act_cfg=attention_act_cfg,
                                norm_cfg=attention_norm_cfg),
             num_bridged=num_bridged, act_cfg=act_cfg)
-        super().__init__(depth, **kwargs)
+        super().__init__(depth, *args, **kwargs)
         if self.deep_stem:
             for conv_module in self.stem:
                 conv_module.activate = build_activation_layer(act_cfg)
+            self._freeze_stages()  # a frozen stem's new activations in eval mode, as ResNet's
         else:
             self.relu = build_activation_layer(act_cfg)
 
     def make_res_layer(self, **kwargs) -> nn.Module:
         """A stage of EBA blocks: MMPose's ``ResLayer`` with the attention settings."""
+        reduction, channels = self.block_cfg['attention_cfg']['reduction'], kwargs['out_channels']
+        # called first for the first (narrowest) stage; a non-int is BridgeAttention's TypeError
+        if isinstance(reduction, int) and not 1 <= reduction <= channels:
+            raise ValueError(
+                f'EBAResNet(reduction={reduction}) must be in [1, {channels}]: the first '
+                f'stage\'s attention squeezes base_channels ({self.base_channels}) * expansion '
+                f'({self.expansion}) = {channels} channels by it; lower reduction or raise '
+                f'base_channels')
         return ResLayer(**self.block_cfg, **kwargs)

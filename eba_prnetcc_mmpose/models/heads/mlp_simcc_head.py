@@ -32,9 +32,9 @@ class MLPSimCCHead(SimCCHead):
             ``SimCCHead``'s. A ``Pretrained`` config alone (e.g. a stock SimCC model with
             ``prefix='head.'``) is applied after ``SimCCHead``'s default init, so the layers
             it does not fill (the MLP) get that init.
-        num_mlp_layers (int): Linear layers per axis; 1 is SimCC's single layer (the paper's
-            SLP). Defaults to 2.
-        mlp_hidden_channels (int): Width of the hidden MLP layers. Defaults to 256.
+        num_mlp_layers (int): Linear layers per axis, >= 1; 1 is SimCC's single layer (the
+            paper's SLP). Defaults to 2.
+        mlp_hidden_channels (int): Width of the hidden MLP layers, >= 1. Defaults to 256.
         mlp_act_cfg (dict): Activation between MLP layers. Defaults to ``dict(type='Mish')``.
         act_cfg (dict, optional): Activation after each (de)convolution (stock: ReLU,
             ``None``: none). Defaults to ``dict(type='Mish')``.
@@ -46,8 +46,10 @@ class MLPSimCCHead(SimCCHead):
     the same layers; SimCC zoo checkpoints have this head's keys.
 
     Raises:
-        ValueError: for the arguments ``SimCCHead`` rejects, ``num_mlp_layers < 1``, and a
-            ``decoder`` whose ``input_size`` / ``simcc_split_ratio`` differ from the head's.
+        TypeError: for a ``num_mlp_layers`` / ``mlp_hidden_channels`` that is not an int.
+        ValueError: for the arguments ``SimCCHead`` rejects, a ``num_mlp_layers`` /
+            ``mlp_hidden_channels`` below 1, and a ``decoder`` whose ``input_size`` /
+            ``simcc_split_ratio`` differ from the head's.
     """
 
     def __init__(self,
@@ -72,8 +74,12 @@ class MLPSimCCHead(SimCCHead):
                  mlp_act_cfg: ConfigType = dict(type='Mish'),
                  act_cfg: OptConfigType = dict(type='Mish'),
                  norm_cfg: OptConfigType = dict(type='BN')):
-        if not isinstance(num_mlp_layers, int) or num_mlp_layers < 1:
-            raise ValueError(f'num_mlp_layers must be an int >= 1, got {num_mlp_layers!r}')
+        for name, value in (('num_mlp_layers', num_mlp_layers),
+                            ('mlp_hidden_channels', mlp_hidden_channels)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f'{name} must be an int >= 1, got {value!r}')
+            if value < 1:
+                raise ValueError(f'{name} must be an int >= 1, got {value}')
         if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
             init_cfg = self.default_init_cfg + [init_cfg]
         super().__init__(

@@ -9,6 +9,9 @@ from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+# norms that take the (N, C) squeezed vectors: 'BN1d', 'SyncBN', 'LN', 'GN'
+VECTOR_NORMS = (nn.BatchNorm1d, nn.SyncBatchNorm, nn.LayerNorm, nn.GroupNorm)
+
 
 class BridgeAttention(BaseModule):
     """Channel attention fed by several feature maps of a block (paper §3.2, eq. 1-3, Alg. 2).
@@ -31,12 +34,20 @@ class BridgeAttention(BaseModule):
         in_channels (Sequence[int], optional): Channels of every bridged map, in the order
             :meth:`forward` gets them; the last is the re-weighted map. Defaults to
             ``(channels, )`` (squeeze-and-excitation).
-        reduction (int): Reduction ratio ``r``. Defaults to 16 (BA-Net).
+        reduction (int): Reduction ratio ``r``, in ``[1, channels]``. Defaults to 16 (BA-Net).
         act_cfg (dict): Activation of the generation step. Defaults to ``dict(type='Mish')``
             (the paper; BA-Net uses ReLU).
-        norm_cfg (dict, optional): Norm of each squeezed vector. Defaults to
-            ``dict(type='BN1d')``; ``None`` drops it (the squeeze ``Linear`` then has a bias).
+        norm_cfg (dict, optional): Norm of each squeezed (N, C // r) vector: a norm that
+            takes 2D input, ``BN1d``, ``SyncBN``, ``LN`` or ``GN``; ``BN`` (MMCV's
+            ``BatchNorm2d``), ``BN2d``/``BN3d`` and instance norms are rejected at build time.
+            Defaults to ``dict(type='BN1d')``; ``None`` drops it (the squeeze ``Linear`` then
+            has a bias).
         init_cfg (dict | list[dict], optional): Initialisation config. Defaults to None.
+
+    Raises:
+        TypeError: if ``reduction`` is not an int.
+        ValueError: for ``in_channels[-1] != channels``, a ``reduction`` outside
+            ``[1, channels]`` and a ``norm_cfg`` whose layer does not take 2D input.
     """
 
     def __init__(self,
@@ -51,14 +62,21 @@ class BridgeAttention(BaseModule):
         if in_channels[-1] != channels:
             raise ValueError(f'in_channels[-1] must be channels ({channels}): the last bridged '
                              f'map is the one re-weighted; got in_channels={in_channels}')
+        if isinstance(reduction, bool) or not isinstance(reduction, int):
+            raise TypeError(f'reduction must be an int, got {reduction!r}')
         if not 1 <= reduction <= channels:
             raise ValueError(f'reduction must be in [1, channels={channels}], got {reduction}')
         self.in_channels = in_channels
         mid = channels // reduction
+        norms = [[build_norm_layer(norm_cfg, mid)[1]] if norm_cfg else [] for _ in in_channels]
+        if norm_cfg and not isinstance(norms[0][0], VECTOR_NORMS):
+            raise ValueError(
+                f'norm_cfg (EBAResNet: attention_norm_cfg) normalises the squeezed (N, C) '
+                f'vectors: use type BN1d, SyncBN, LN or GN (or None), not '
+                f'{norm_cfg["type"]!r} ({type(norms[0][0]).__name__})')
         self.squeeze = nn.ModuleList(
-            nn.Sequential(nn.Linear(c, mid, bias=norm_cfg is None),
-                          *([build_norm_layer(norm_cfg, mid)[1]] if norm_cfg else []))
-            for c in in_channels)
+            nn.Sequential(nn.Linear(c, mid, bias=norm_cfg is None), *norm)
+            for c, norm in zip(in_channels, norms))
         self.act = build_activation_layer(act_cfg)
         self.excite = nn.Linear(mid, channels, bias=False)
 

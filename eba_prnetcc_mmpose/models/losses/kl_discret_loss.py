@@ -1,4 +1,6 @@
 """The paper's KL discrete loss (eq. 4-5), next to MMPose's ``KLDiscretLoss``."""
+import math
+from numbers import Real
 from typing import Optional, Sequence
 
 from mmpose.models.losses import KLDiscretLoss
@@ -41,8 +43,13 @@ class EBAKLDiscretLoss(KLDiscretLoss):
         loss_weight (float): Overall loss scale. Defaults to 1.0.
         bin_reduction (str): ``'sum'`` or ``'mean'`` of the KL terms over the bins.
             Defaults to ``'sum'``.
-        axis_weights (Sequence[float]): ``(a_x, a_y)``, the weights of the x and y terms.
-            Defaults to ``(1.0, 1.0)``.
+        axis_weights (Sequence[float]): ``(a_x, a_y)``, the weights of the x and y terms:
+            finite, non-negative, not both 0. Defaults to ``(1.0, 1.0)``.
+
+    Raises:
+        TypeError: if ``axis_weights`` is not a sequence of numbers.
+        ValueError: for a ``bin_reduction`` other than ``'sum'`` / ``'mean'``, and
+            ``axis_weights`` that are not two finite non-negative numbers, not both 0.
     """
 
     def __init__(self,
@@ -57,9 +64,14 @@ class EBAKLDiscretLoss(KLDiscretLoss):
                  axis_weights: Sequence[float] = (1.0, 1.0)):
         if bin_reduction not in ('sum', 'mean'):
             raise ValueError(f"bin_reduction must be 'sum' or 'mean', got {bin_reduction!r}")
-        if len(axis_weights) != 2 or min(axis_weights) < 0:
-            raise ValueError(f'axis_weights must be two non-negative numbers (x, y), got '
-                             f'{axis_weights!r}')
+        if not isinstance(axis_weights, Sequence) or isinstance(axis_weights, str) or not all(
+                isinstance(a, Real) and not isinstance(a, bool) for a in axis_weights):
+            raise TypeError(f'axis_weights must be a sequence of two numbers (a_x, a_y), got '
+                            f'{axis_weights!r}')
+        if len(axis_weights) != 2 or not all(math.isfinite(a) and a >= 0
+                                             for a in axis_weights) or not any(axis_weights):
+            raise ValueError(f'axis_weights must be two finite non-negative numbers (a_x, a_y), '
+                             f'not both 0; got {axis_weights!r}')
         super().__init__(beta=beta, label_softmax=label_softmax, label_beta=label_beta,
                          use_target_weight=use_target_weight, mask=mask,
                          mask_weight=mask_weight)

@@ -1,6 +1,8 @@
 """EBAResNet and its blocks: the paper's attention (hand computation, parameter count), and
 MMPose's own ResNet tests (tests/test_models/test_backbones/test_resnet.py of open-mmlab/mmpose)
 run on the stock class and ours side by side."""
+import inspect
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -74,10 +76,134 @@ def test_num_bridged_selects_the_last_conv_outputs(depth, num_bridged, in_channe
     assert EBAResNet(depth, num_bridged=num_bridged).layer1[0].attention.in_channels == in_channels
 
 
-@pytest.mark.parametrize('depth,num_bridged', [(18, 3), (50, 4)])
-def test_num_bridged_beyond_the_block_is_a_value_error(depth, num_bridged):
-    with pytest.raises(ValueError, match='num_bridged'):
+@pytest.mark.parametrize('depth,num_bridged,error', [
+    (18, 3, ValueError), (50, 4, ValueError), (18, 0, ValueError), (50, 0, ValueError),
+    (18, -1, ValueError), (18, 1.0, TypeError), (18, '2', TypeError), (18, True, TypeError)])
+def test_num_bridged_other_than_none_or_a_conv_count_is_an_error(depth, num_bridged, error):
+    """Only None means all convs; 0 used to bridge all of them silently."""
+    with pytest.raises(error, match='num_bridged must be .*None'):
         EBAResNet(depth, num_bridged=num_bridged)
+
+
+@pytest.mark.parametrize('norm_cfg', [dict(type='BN1d'), dict(type='LN'),
+                                      dict(type='GN', num_groups=2), None])
+def test_attention_norms_that_take_vectors_train_and_run(norm_cfg):
+    model = EBAResNet(18, attention_norm_cfg=norm_cfg, zero_init_residual=False)
+    model(torch.randn(2, 3, 32, 32))[-1].sum().backward()
+    model.eval()
+    assert model(torch.randn(1, 3, 32, 32))[-1].shape == (1, 512, 1, 1)
+
+
+@pytest.mark.parametrize('norm_type', ['BN', 'BN2d', 'BN3d', 'IN', 'IN1d'])
+def test_attention_norm_of_maps_is_a_build_error_naming_the_working_types(norm_type):
+    """``BN`` is MMCV's BatchNorm2d: it used to build and fail in forward on 2D input."""
+    with pytest.raises(ValueError, match=f'attention_norm_cfg.*BN1d, SyncBN, LN or GN.*'
+                                         f"'{norm_type}'"):
+        EBAResNet(18, attention_norm_cfg=dict(type=norm_type))
+
+
+@pytest.mark.parametrize('depth,kwargs,width', [
+    (18, dict(base_channels=8), 8), (50, dict(base_channels=2), 8),
+    (50, dict(base_channels=2, expansion=2), 4), (18, dict(reduction=0), 64),
+    (18, dict(reduction=65), 64)])
+def test_reduction_wider_than_the_first_stage_names_the_fix(depth, kwargs, width):
+    with pytest.raises(ValueError, match=rf'EBAResNet\(reduction={kwargs.get("reduction", 16)}'
+                                         rf'\) must be in \[1, {width}\].*base_channels'):
+        EBAResNet(depth, **kwargs)
+
+
+def test_reduction_up_to_the_first_stage_width_builds():
+    model = EBAResNet(18, base_channels=8, reduction=8)
+    assert model.layer1[0].attention.excite.in_features == 1
+
+
+def test_non_int_reduction_is_a_type_error():
+    with pytest.raises(TypeError, match='reduction must be an int'):
+        EBAResNet(18, reduction=4.0)
+
+
+# ------------------------------------------------------------------ drop-in for ResNet's signature
+# a value other than the default for every positional parameter of ResNet / the blocks
+RESNET_ARGS = dict(
+    depth=50, in_channels=1, stem_channels=32, base_channels=32, expansion=2, num_stages=3,
+    strides=(1, 2, 1), dilations=(1, 1, 2), out_indices=(0, 2), style='caffe', deep_stem=True,
+    avg_down=True, frozen_stages=1, conv_cfg=dict(type='Conv2d'),
+    norm_cfg=dict(type='BN', eps=1e-3, requires_grad=False), norm_eval=True, with_cp=True,
+    zero_init_residual=False, init_cfg=dict(type='Kaiming', layer='Conv2d'))
+
+
+def block_args(block):
+    return dict(in_channels=16, out_channels=32, expansion=1 if block is BasicBlock else 2,
+                stride=2, dilation=2, downsample=_downsample(16, 32, 2), style='caffe',
+                with_cp=True, conv_cfg=dict(type='Conv2d'), norm_cfg=dict(type='BN', eps=1e-3),
+                init_cfg=dict(type='Kaiming', layer='Conv2d'))
+
+
+def positional_names(cls):
+    return [n for n, p in inspect.signature(cls.__init__).parameters.items()
+            if n != 'self' and p.kind == p.POSITIONAL_OR_KEYWORD]
+
+
+def layout(model):
+    """What the stock arguments decide: the plain attributes, and the type, settings,
+    ``requires_grad`` and mode of every leaf module outside the attention."""
+    attrs = {k: v for k, v in vars(model).items() if not k.startswith('_')
+             and isinstance(v, (bool, int, float, str, tuple, list, dict, type(None)))}
+    leaves = {n: (type(m).__name__, m.extra_repr(), m.training,
+                  [p.requires_grad for p in m.parameters(recurse=False)])
+              for n, m in model.named_modules() if 'attention' not in n and not any(m.children())}
+    return attrs, leaves
+
+
+def assert_same_layout(stock, ours):
+    (stock_attrs, stock_leaves), (our_attrs, our_leaves) = layout(stock), layout(ours)
+    assert {k: our_attrs.get(k) for k in stock_attrs} == stock_attrs
+    assert our_leaves == stock_leaves
+
+
+def test_the_table_covers_every_positional_parameter_of_resnet_and_the_blocks():
+    assert list(RESNET_ARGS) == positional_names(ResNet)
+    assert positional_names(EBAResNet) == ['depth']  # the rest go through *args
+    for block in (BasicBlock, Bottleneck):
+        assert list(block_args(block)) == positional_names(block)
+
+
+@pytest.mark.parametrize('cls', [EBAResNet, EBABasicBlock, EBABottleneck])
+def test_own_arguments_are_keyword_only(cls):
+    params = inspect.signature(cls.__init__).parameters.values()
+    own = [p.name for p in params if p.kind == p.KEYWORD_ONLY]
+    assert set(own) >= {'num_bridged', 'act_cfg'}
+    kinds = [p.kind for p in params if p.name not in own]
+    assert kinds[-2:] == [inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD]
+
+
+def test_second_positional_argument_is_in_channels_as_in_resnet():
+    assert EBAResNet(18, 1).conv1.in_channels == ResNet(18, 1).conv1.in_channels == 1
+
+
+@pytest.mark.parametrize('k', range(1, len(RESNET_ARGS) + 1))
+def test_first_k_arguments_positional_build_what_resnet_builds(k):
+    """Every positional slot means what it means to ResNet (checked against ResNet itself)."""
+    values, names = list(RESNET_ARGS.values()), list(RESNET_ARGS)
+    rest = {n: RESNET_ARGS[n] for n in names[k:]}
+    assert_same_layout(ResNet(*values[:k], **rest), EBAResNet(*values[:k], **rest, act_cfg=RELU))
+
+
+@pytest.mark.parametrize('block', [BasicBlock, Bottleneck])
+@pytest.mark.parametrize('k', range(1, 12))
+def test_first_k_block_arguments_positional_build_what_the_stock_block_builds(block, k):
+    values, names = list(block_args(block).values()), list(block_args(block))
+    rest = {n: v for n, v in zip(names[k:], values[k:])}
+    assert_same_layout(block(*values[:k], **rest), OURS[block](*values[:k], **rest))
+
+
+def test_one_positional_argument_too_many_raises_what_resnet_raises():
+    args = list(RESNET_ARGS.values()) + [None]
+    with pytest.raises(TypeError) as stock:
+        ResNet(*args)
+    with pytest.raises(TypeError, match=r'positional argument'):
+        EBAResNet(*args)
+    assert 'positional argument' in str(stock.value)
 
 
 @pytest.mark.parametrize('depth', [18, 50])

@@ -144,10 +144,14 @@ def test_mlp_matches_hand_computation():
     torch.testing.assert_close(head(x)[0], expected)
 
 
-@pytest.mark.parametrize('kwargs', [dict(num_mlp_layers=0), dict(num_mlp_layers=1.5)])
-def test_bad_num_mlp_layers_names_the_setting(kwargs):
-    with pytest.raises(ValueError, match='num_mlp_layers'):
-        MLPSimCCHead(**BASE, **kwargs)
+@pytest.mark.parametrize('name', ['num_mlp_layers', 'mlp_hidden_channels'])
+@pytest.mark.parametrize('value,error', [
+    (0, ValueError), (-2, ValueError), (1.5, TypeError), (8.0, TypeError), (True, TypeError),
+    ('2', TypeError), (None, TypeError)])
+def test_bad_mlp_sizes_name_the_setting(name, value, error):
+    """No width-0 MLP, no raw torch error, no ``True`` taken as 1."""
+    with pytest.raises(error, match=rf'{name} must be an int >= 1, got {value!r}'):
+        MLPSimCCHead(**BASE, **{name: value})
 
 
 @pytest.mark.parametrize('decoder,setting', [

@@ -61,6 +61,29 @@ def test_bad_settings_name_the_setting(kwargs, setting):
         BridgeAttention(32, **kwargs)
 
 
+@pytest.mark.parametrize('reduction', [4.0, '4', True, None])
+def test_non_int_reduction_is_a_type_error(reduction):
+    with pytest.raises(TypeError, match='reduction must be an int'):
+        BridgeAttention(32, reduction=reduction)
+
+
+@pytest.mark.parametrize('norm_cfg,cls', [
+    (dict(type='BN1d'), nn.BatchNorm1d), (dict(type='SyncBN'), nn.SyncBatchNorm),
+    (dict(type='LN'), nn.LayerNorm), (dict(type='GN', num_groups=2), nn.GroupNorm)])
+def test_norms_of_vectors_build(norm_cfg, cls):
+    att = BridgeAttention(32, [16, 32], reduction=4, norm_cfg=norm_cfg)
+    assert len(att.squeeze) == 2 and all(isinstance(s[1], cls) for s in att.squeeze)
+    if cls is not nn.SyncBatchNorm:  # that one runs under DDP only
+        feats = [torch.randn(2, 16, 4, 4), torch.randn(2, 32, 4, 4)]
+        assert att(feats).shape == att.eval()(feats).shape == (2, 32, 4, 4)
+
+
+@pytest.mark.parametrize('norm_type', ['BN', 'BN2d', 'BN3d', 'IN', 'IN1d', 'IN2d'])
+def test_norm_of_maps_is_a_build_error_naming_the_working_types(norm_type):
+    with pytest.raises(ValueError, match=f"norm_cfg .*BN1d, SyncBN, LN or GN.*'{norm_type}'"):
+        BridgeAttention(32, norm_cfg=dict(type=norm_type))
+
+
 def test_wrong_number_of_maps_raises():
     with pytest.raises(ValueError):
         BridgeAttention(32, [32, 32])([torch.randn(2, 32, 4, 4)])

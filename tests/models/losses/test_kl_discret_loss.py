@@ -132,8 +132,21 @@ def test_axis_weights_give_mean_the_xy_weighting_of_sum():
                                2 / (bx + by) * EBAKLDiscretLoss(bin_reduction='sum')(preds, gts, w))
 
 
-def test_default_axis_weights_and_bad_values():
+@pytest.mark.parametrize('weights,expected', [
+    ((1.0, 1.0), (1.0, 1.0)), ([0, 2], (0.0, 2.0)), ((3, 0.0), (3.0, 0.0))])
+def test_axis_weights_are_kept_as_floats(weights, expected):
+    assert EBAKLDiscretLoss(axis_weights=weights).axis_weights == expected
+
+
+def test_default_axis_weights():
     assert EBAKLDiscretLoss().axis_weights == (1.0, 1.0)
-    for bad in ((1.0,), (1.0, -1.0)):
-        with pytest.raises(ValueError, match='axis_weights'):
-            EBAKLDiscretLoss(axis_weights=bad)
+
+
+@pytest.mark.parametrize('bad,error', [
+    ((1.0, ), ValueError), ((1, 2, 3), ValueError), ((1.0, -1.0), ValueError),
+    ((1, float('nan')), ValueError), ((float('inf'), 1), ValueError), ((0, 0), ValueError),
+    (None, TypeError), (1.0, TypeError), ('11', TypeError), ((1, None), TypeError),
+    ((True, 1), TypeError), (('1', '1'), TypeError)])
+def test_bad_axis_weights_name_the_setting(bad, error):
+    with pytest.raises(error, match='axis_weights must be .*two .*numbers'):
+        EBAKLDiscretLoss(axis_weights=bad)
