@@ -124,6 +124,8 @@ class TreeBuilder:
         else:
             target = location if ml is None else ml
         device = torch.device(target)
+        if device.type == 'meta':
+            _fail('a tensor on the meta device (no data)')
         return raw if device.type == 'cpu' else raw.to(device)
 
     def _tensor(self, node: list) -> torch.Tensor:
@@ -135,9 +137,12 @@ class TreeBuilder:
         if type(offset) is not int or offset < 0 or len(size) != len(stride) \
                 or type(requires_grad) is not bool or type(is_param) is not bool:
             _fail('a malformed tensor')
-        if math.prod(size) and offset + sum(
+        if offset > base.numel() or math.prod(size) and offset + sum(
                 (s - 1) * st for s, st in zip(size, stride)) >= base.numel():
             _fail(f'a tensor of size {size} that reaches past its storage')
+        if math.prod(size) > max(base.numel(), 1) and any(
+                st == 0 and s > 1 for s, st in zip(size, stride)):
+            _fail(f'a stride-0 view of size {size} larger than its storage')
         tensor = base.as_strided(size, stride, offset)
         if is_param:
             return torch.nn.Parameter(tensor, requires_grad=requires_grad)

@@ -52,6 +52,8 @@ PARSER = osp.join(osp.dirname(osp.abspath(__file__)), 'checkpoint_parser', '__ma
 PARSER_SECONDS = 10           # wall clock (and CPU) limit of one parse
 PARSER_MEMORY = 2**30         # address space of the parser, on top of the file's size
 OUTPUT_LIMIT = 64 * 2**20     # parser output, on top of twice the file's size
+DOWNLOAD_TIMEOUT = 60         # seconds without a byte before a download is given up
+DOWNLOAD_LIMIT = 8 * 2**30    # bytes: a download larger than this is not a checkpoint we load
 _stats = threading.local()
 
 
@@ -63,8 +65,9 @@ class UnsafeCheckpointError(CheckpointLoadError):
     """The checkpoint asks for something the restricted loader does not build or allow."""
 
 
-class CorruptCheckpointError(CheckpointLoadError):
-    """The file is truncated, damaged or not a PyTorch checkpoint."""
+class CorruptCheckpointError(CheckpointLoadError, RuntimeError):
+    """The file is truncated, damaged or not a PyTorch checkpoint (also a ``RuntimeError``, what
+    ``torch.load`` raises for such files)."""
 
 
 def printable(text: Any, limit: int = 300) -> str:
@@ -205,6 +208,8 @@ def load_checkpoint_safely(filename: str, map_location: Any = None) -> Any:
             checkpoint = builder.build(doc.get('tree'))
         except (TreeError, RecursionError, OverflowError) as e:
             raise _corrupt(filename, str(e)) from None
+        except (RuntimeError, TypeError, ValueError) as e:  # torch refusing what the file says
+            raise _corrupt(filename, f'{type(e).__name__}: {str(e).splitlines()[0]}') from None
     finally:
         os.close(fd)
     drop_config_texts(checkpoint, lambda what: print_log(  # every MMEngine checkpoint has them
@@ -243,8 +248,8 @@ def load_url_safely(url: str, model_dir: Optional[str] = None, map_location: Any
             match = torch.hub.HASH_REGEX.search(name)
             hash_prefix = match.group(1) if match else None
         try:
-            torch.hub.download_url_to_file(url, cached, hash_prefix, progress=progress)
-        except Exception as e:  # URLError, HTTPError, socket errors, hash mismatch
+            _download(url, cached, hash_prefix, progress)
+        except Exception as e:  # URLError, HTTPError, socket errors, size, hash mismatch
             raise ConnectionError(
                 f'Could not download checkpoint {url} ({type(e).__name__}: {e}). Nothing was '
                 f'loaded. If this machine is offline, download the file elsewhere and put it '
@@ -252,6 +257,48 @@ def load_url_safely(url: str, model_dir: Optional[str] = None, map_location: Any
                 "(init_cfg=dict(type='Pretrained', checkpoint='path/to/file.pth')), or train "
                 'from scratch with init_cfg=None.') from e
     return load_checkpoint_safely(cached, map_location=map_location)
+
+
+def _download(url: str, dst: str, hash_prefix: Optional[str], progress: bool = False) -> None:
+    """``url`` to ``dst`` through a temporary file beside it, giving up after
+    :data:`DOWNLOAD_TIMEOUT` s without data or past :data:`DOWNLOAD_LIMIT` bytes (torch's
+    ``download_url_to_file`` waits forever and writes whatever the server sends)."""
+    import hashlib
+    import tempfile
+    import urllib.request
+    sha = hashlib.sha256()
+    fd, tmp = tempfile.mkstemp(prefix='.download_', dir=osp.dirname(dst))
+    try:
+        with os.fdopen(fd, 'wb') as out, urllib.request.urlopen(  # noqa: S310 (http(s) only)
+                urllib.request.Request(url, headers={'User-Agent': 'eba-prnetcc-mmpose'}),
+                timeout=DOWNLOAD_TIMEOUT) as response:
+            size = 0
+            total = response.headers.get('Content-Length')
+            bar = None
+            if progress:
+                from tqdm import tqdm
+                bar = tqdm(total=int(total) if total and total.isdigit() else None, unit='B',
+                           unit_scale=True, unit_divisor=1024, desc=osp.basename(dst))
+            while True:
+                chunk = response.read(2**20)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > DOWNLOAD_LIMIT:
+                    raise ValueError(f'the server sent more than {DOWNLOAD_LIMIT} bytes')
+                out.write(chunk)
+                sha.update(chunk)
+                if bar is not None:
+                    bar.update(len(chunk))
+            if bar is not None:
+                bar.close()
+        if hash_prefix and not sha.hexdigest().startswith(hash_prefix):
+            raise ValueError(f'SHA-256 {sha.hexdigest()[:len(hash_prefix)]} does not match the '
+                             f'file name\'s {hash_prefix}')
+        os.replace(tmp, dst)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
 
 
 def allow_mmengine_checkpoints() -> bool:

@@ -227,6 +227,43 @@ def test_urls_go_through_the_restricted_loader(http_root, tmp_path, monkeypatch,
         CheckpointLoader.load_checkpoint(f'{url}/evil.pth')
 
 
+@pytest.mark.parametrize('server', ['stalls', 'endless', 'wrong-hash'])
+def test_a_download_that_stalls_or_never_ends_is_given_up(tmp_path, monkeypatch, server):
+    """torch's downloader waits forever and writes whatever it is sent; ours does not."""
+    import socket
+    monkeypatch.setattr(safe_load, 'DOWNLOAD_TIMEOUT', 1)
+    monkeypatch.setattr(safe_load, 'DOWNLOAD_LIMIT', 2**20)
+    listener = socket.socket()
+    listener.bind(('127.0.0.1', 0))
+    listener.listen(1)
+
+    def serve():
+        conn, _ = listener.accept()
+        conn.recv(4096)
+        conn.sendall(b'HTTP/1.0 200 OK\r\n\r\n')
+        if server == 'endless':
+            try:
+                while True:
+                    conn.sendall(b'\0' * 65536)
+            except OSError:
+                pass
+        elif server == 'wrong-hash':
+            conn.sendall(b'not the file')
+        else:
+            threading.Event().wait(5)
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    name = 'r18-0123abcd.pth' if server == 'wrong-hash' else 'r18.pth'
+    url = f'http://127.0.0.1:{listener.getsockname()[1]}/{name}'
+    match = {'stalls': 'timed out', 'endless': 'more than 1048576 bytes',
+             'wrong-hash': 'does not match'}[server]
+    with pytest.raises(ConnectionError, match=match):
+        load_url_safely(url, model_dir=str(tmp_path), check_hash=True, progress=False)
+    assert list(tmp_path.iterdir()) == []  # no partial file left, nothing cached
+    listener.close()
+
+
 def test_torchvision_scheme_uses_the_cached_file_safely(tmp_path, monkeypatch,
                                                        custom_object_ckpt):
     """``torchvision://resnet18`` resolves to a URL; the cached download is loaded safely."""
@@ -455,3 +492,43 @@ def test_map_location_forms(tmp_path, map_location):
     loaded = load_checkpoint_safely(str(tmp_path / 'x.pth'), map_location=map_location)
     assert torch.equal(loaded['w'], sd['w']) and loaded['w'].stride() == (1, 3)
     assert type(loaded['p']) is nn.Parameter and loaded['p'].requires_grad
+
+
+def _tensor_record(a, storage='FloatStorage', numel=2, loc='cpu', offset=0, size=(2,),
+                   stride=(1,), rg=False, param=False):
+    """One ``_rebuild_tensor_v2`` (optionally inside ``_rebuild_parameter``) record."""
+    if param:
+        a.glob('torch._utils', '_rebuild_parameter').mark()
+    a.glob('torch._utils', '_rebuild_tensor_v2').mark()
+    a.mark().str('storage').glob('torch', storage).str('0').str(loc).int(numel).tuple().op(b'Q')
+    a.int(offset).push_tuple(size).push_tuple(stride)
+    (a.true() if rg else a.false())
+    a.glob('collections', 'OrderedDict').empty_tuple().reduce().tuple().reduce()
+    if param:
+        (a.true() if rg else a.false())
+        a.glob('collections', 'OrderedDict').empty_tuple().reduce().tuple().reduce()
+
+
+@pytest.mark.parametrize('record,why', [
+    (dict(loc='xyz'), 'RuntimeError'), (dict(loc='meta'), 'meta device'),
+    (dict(loc='cuda:7'), 'RuntimeError'),  # no such GPU here: torch's error, as a corrupt file
+    (dict(storage='LongStorage', numel=1, size=(1,), rg=True), 'RuntimeError'),
+    (dict(storage='LongStorage', numel=1, size=(1,), rg=True, param=True), 'RuntimeError'),
+    (dict(size=(2**40, 2**40), stride=(0, 0)), 'stride-0 view'),
+    (dict(size=(2**35,), stride=(0,)), 'stride-0 view'),  # 8 bytes read as 128 GiB
+    (dict(offset=2**61, size=(0,)), 'reaches past its storage')])
+def test_tensor_records_torch_would_refuse_are_corrupt_not_raw_errors(tmp_path, record, why):
+    from pickle_payloads import Asm, as_zip_with_storage
+    from eba_prnetcc_mmpose.utils import CorruptCheckpointError
+    a = Asm()
+    a.mark().str('state_dict').empty_dict().str('w')
+    _tensor_record(a, **record)
+    a.setitem().op(b'd')
+    path = tmp_path / 'edge.pth'
+    itemsize = 8 if record.get('storage') == 'LongStorage' else 4
+    path.write_bytes(as_zip_with_storage(a.stop(), b'\1' * (record.get('numel', 2) * itemsize)))
+    if record.get('loc') == 'cuda:7' and torch.cuda.device_count() > 7:
+        pytest.skip('this machine has a GPU 7')
+    with pytest.raises(CorruptCheckpointError, match=why) as info:
+        load_checkpoint_safely(str(path))
+    assert isinstance(info.value, RuntimeError)  # what torch.load raises for a damaged file
