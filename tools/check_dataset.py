@@ -7,10 +7,13 @@ With a CONFIG: its custom_imports and registered types, that the codec, head and
 agree on the input size, that the backbone's feature map fits the head, that each dataset's
 metainfo is complete (names, flip pairs, sigmas) and matches the head's out_channels, that
 pretrained weights fit the backbone (a local file's tensors, a URL's name), and that the
-annotation files, images and box files exist and have that many keypoints. Prints one line per
-problem and exits 1 if there is any. Warnings (exit 0) for a schedule that does not fit this
-dataset: a warm-up over more than a few epochs of it, val_interval or LR milestones past
-max_epochs (often inherited from a stock config).
+annotation files, images and box files exist and have that many keypoints. Data files are
+untrusted: every ann_file and bbox_file must be .json (MMPose reads .yaml/.yml and .pkl/.pickle
+with loaders that run code from the file), and an image whose file_name is absolute or leads out
+of the image folder is refused without being read. Prints one line per problem and exits 1 if
+there is any. Warnings (exit 0) for a schedule that does not fit this dataset: a warm-up over
+more than a few epochs of it, val_interval or LR milestones past max_epochs (often inherited
+from a stock config).
 """
 import argparse
 import os.path as osp
@@ -39,7 +42,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--img-dir', default=None,
                    help="folder the --ann-file images' file_name are relative to")
     p.add_argument('--bbox-file', default=None,
-                   help='MMPose detection-box JSON to check with --ann-file')
+                   help='MMPose detection-box JSON (a .json file; .yaml or .pkl is refused: '
+                        'MMPose would read it with a loader that runs code) to check with '
+                        '--ann-file')
     p.add_argument('--no-decode', action='store_true',
                    help='only check that images exist (faster than decoding each one)')
     p.add_argument('--no-build', action='store_true',
@@ -54,13 +59,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def _train_samples(cfg):
+    """:func:`count_train_samples`, or None for a file it cannot count (nested too deeply to
+    parse, values of the wrong type): the data check below names the problem."""
+    try:
+        return count_train_samples(cfg)
+    except (RecursionError, TypeError, AttributeError):
+        return None
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     try:
         if args.config:
             check_file_arguments(args, ['config'])
             cfg = load_config(args)
-            for finding in schedule_findings(cfg, count_train_samples(cfg)):
+            for finding in schedule_findings(cfg, _train_samples(cfg)):
                 print(f'warning: {finding.text}', file=sys.stderr)
             reports = check_config_against_data(cfg, not args.no_decode,
                                                 build_backbone=not args.no_build)

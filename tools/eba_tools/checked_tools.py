@@ -77,8 +77,9 @@ def run_checked_mmpose_tool(name: str, file_args: Sequence[str],
             skipped with ``--no-preflight`` (taken out of the arguments MMPose sees).
 
     Exits with status 2 and one line on stderr for a missing file or an unreadable config,
-    and with status 1 for an unknown registered type (with a close-match suggestion) or a
-    pre-flight error.
+    and with status 1 for an unknown registered type (with a close-match suggestion), a data
+    file MMPose would read with a code-running loader (an ``ann_file`` / ``bbox_file`` that is
+    not ``.json``; checked even with ``--no-preflight``) or a pre-flight error.
     """
     from .preflight import SKIP_OPTION
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -102,6 +103,14 @@ def run_checked_mmpose_tool(name: str, file_args: Sequence[str],
         if warning:
             print(f'{prog}: warning: {warning}. ({prog} imports the plugin itself, so this run '
                   f'works.)', file=sys.stderr)
+        from .config_check import check_data_files  # reads no file
+        refused = check_data_files(cfg)
+        if refused:  # never skipped (not even by --no-preflight): MMPose would run their code
+            for line in refused:
+                print(f'{prog}: error: {line}', file=sys.stderr)
+            print(f'{prog}: {len(refused)} data file(s) above refused, nothing started',
+                  file=sys.stderr)
+            sys.exit(1)
         if preflight is not None and preflight(cfg, args, prog):
             sys.exit(1)
         run_mmpose_tool(name, argv)

@@ -9,13 +9,17 @@ metainfo. :func:`check_config_against_data` adds the annotation files
 import os.path as osp
 from typing import Any, Dict, List, Optional, Tuple
 
-from .coco_check import DatasetCheckError, check_coco_keypoints
+from .coco_check import (CODE_RUNNING, DatasetCheckError, check_coco_keypoints, is_json_name,
+                         not_json_problem)
 from .inherited_check import pretrained_findings
 from .input_size import feature_map_problem
 from .registry_hints import missing_custom_imports, unknown_types
 from .target_check import check_targets
 
 _LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+_EVALUATORS = ('val_evaluator', 'test_evaluator')
+#: settings MMPose reads with mmengine.fileio.load (by extension): JSON only
+_JSON_ONLY = ('ann_file', 'bbox_file')
 _METAINFO_KEYS = ('dataset_name', 'keypoint_info', 'skeleton_info', 'joint_weights', 'sigmas')
 
 
@@ -56,6 +60,45 @@ def _size_sources(cfg) -> List[Tuple[str, str, Any]]:
                         out.append((f'{where}.encoder', 'simcc_split_ratio',
                                     enc.get('simcc_split_ratio')))
     return [s for s in out if s[2] is not None]
+
+
+def _file_settings(node, path: str):
+    """``(path, key, value)`` of every ``*file`` setting with a string value under ``node``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            where = f'{path}.{key}'
+            if isinstance(value, str) and str(key).endswith('file'):
+                yield path, str(key), value
+            else:
+                yield from _file_settings(value, where)
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _file_settings(value, f'{path}[{i}]')
+
+
+def check_data_files(cfg) -> List[str]:
+    """Data files that MMPose would read with a reader that can run code: refused.
+
+    MMPose loads a dataset's ``bbox_file`` (and some datasets and metrics their ``ann_file``)
+    with ``mmengine.fileio.load``, which picks its reader by the extension: ``.yaml`` / ``.yml``
+    with PyYAML's unsafe loader and ``.pkl`` / ``.pickle`` with pickle, both of which run code
+    the file asks for. Data files are untrusted, so every ``ann_file`` and ``bbox_file`` of the
+    train/val/test dataloaders (wrapped datasets included) and the val/test evaluators must end
+    in ``.json``; any other ``*file`` setting there ending in one of those extensions (e.g. a
+    ``camera_param_file``) is refused too. Reads no file.
+
+    Returns:
+        list[str]: one line per refused setting: where, why and how to fix it.
+    """
+    problems = []
+    for section in _LOADERS + _EVALUATORS:
+        for path, key, value in _file_settings(cfg.get(section), section):
+            if not value:
+                continue
+            ext = osp.splitext(value)[1].lower()
+            if (key in _JSON_ONLY and not is_json_name(value)) or ext in CODE_RUNNING:
+                problems.append(f'{path}.{not_json_problem(value, key)}')
+    return _unique(problems)
 
 
 def check_sizes(cfg) -> List[str]:
@@ -218,15 +261,18 @@ def check_config(cfg, build_backbone: bool = True) -> List[str]:
 
     Returns:
         list[str]: One line per problem: missing ``custom_imports``, unknown registered types
-        (with a close match), a pickled ``bbox_file``, input sizes that disagree, a codec/loss pairing whose targets
-        are nearly flat (:mod:`.target_check`), feature-map size and channels,
-        metainfo that is incomplete or does not match the head's ``out_channels``.
+        (with a close match), an ``ann_file`` / ``bbox_file`` that is not ``.json``
+        (:func:`check_data_files`: a ``.yaml`` or ``.pkl`` one would run code when MMPose loads
+        it), input sizes that disagree, a codec/loss pairing whose targets are nearly flat
+        (:mod:`.target_check`), feature-map size and channels, metainfo that is incomplete or
+        does not match the head's ``out_channels``.
     """
     problems = []
     missing = missing_custom_imports(cfg)
     if missing:
         problems.append(missing)
     problems += unknown_types(cfg)
+    problems += check_data_files(cfg)
     problems += check_sizes(cfg)
     problems += check_targets(cfg)  # nearly flat SimCC targets (codec/loss pairing)
     if build_backbone:
@@ -235,11 +281,6 @@ def check_config(cfg, build_backbone: bool = True) -> List[str]:
     out_channels = ((cfg.get('model') or {}).get('head') or {}).get('out_channels')
     differ = {}  # (metainfo description, keypoint count) -> dataset paths
     for path, ds in _dataset_cfgs(cfg):
-        bbox_file = str(ds.get('bbox_file') or '')
-        if bbox_file.endswith(('.pkl', '.pickle')):
-            problems.append(f'{path}.bbox_file={bbox_file}: MMPose reads a .pkl box file with '
-                            'plain pickle (mmengine.fileio.load), which can run code from the '
-                            'file; use COCO-format JSON detection results')
         meta, desc, meta_problems = _raw_metainfo(ds)
         problems += [f'{path}: {p}' for p in meta_problems]
         if meta is None:
@@ -282,14 +323,16 @@ def check_config_against_data(cfg, decode_images: bool = True, progress: bool = 
     reports = {}
     differ = {}  # keypoint count of the data -> annotation files
     for path, ds in _dataset_cfgs(cfg):
-        if ds.get('ann_file') is None:
-            continue
+        if ds.get('ann_file') is None or not is_json_name(ds['ann_file']):
+            continue  # a file that is not .json: refused by check_data_files, not read
         root = ds.get('data_root', '')
         ann = osp.join(root, ds['ann_file'])
         img_dir = osp.join(root, ds.get('data_prefix', {}).get('img', ''))
+        bbox_file = ds.get('bbox_file')
+        if bbox_file is not None and not is_json_name(bbox_file):
+            bbox_file = None  # refused by check_data_files, not read
         try:
-            report = check_coco_keypoints(ann, img_dir, ds.get('bbox_file'), decode_images,
-                                          progress)
+            report = check_coco_keypoints(ann, img_dir, bbox_file, decode_images, progress)
         except DatasetCheckError as e:
             problems.append(f'{path}: {e}')
             continue

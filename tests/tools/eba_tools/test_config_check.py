@@ -7,7 +7,7 @@ import pytest
 from mmengine.config import Config
 
 from eba_tools import REPO
-from eba_tools.config_check import check_config, check_config_against_data
+from eba_tools.config_check import check_config, check_config_against_data, check_data_files
 from eba_tools.coco_check import DatasetCheckError
 from eba_tools.demo_job import set_data_root
 from eba_tools.synthetic_squares import generate_synthetic_squares
@@ -130,3 +130,103 @@ def test_any_input_size_with_the_measured_feature_map_passes(squares):
 def test_every_repo_config_passes_the_static_checks(config):
     """No false alarms: the shipped configs are consistent (the backbone build is skipped)."""
     assert check_config(Config.fromfile(config), build_backbone=False) == []
+
+
+# ---- data files MMPose would load with a code-running reader (.yaml / .pkl): refused ----
+
+def _wrap_train(cfg, name):
+    """The training set inside a CombinedDataset, whose member has a box file ``name``."""
+    inner = cfg.train_dataloader.dataset
+    inner.bbox_file = name
+    cfg.train_dataloader.dataset = dict(type='CombinedDataset', metainfo=inner.metainfo,
+                                        datasets=[inner], pipeline=[])
+
+
+@pytest.mark.parametrize('change,where', [  # where the file is set -> the path the line names
+    (lambda c, n: c.val_dataloader.dataset.update(bbox_file=n),
+     'val_dataloader.dataset.bbox_file='),
+    (lambda c, n: c.train_dataloader.dataset.update(ann_file=n),
+     'train_dataloader.dataset.ann_file='),
+    (lambda c, n: c.val_evaluator.update(ann_file=n), 'val_evaluator.ann_file='),
+    (lambda c, n: c.update(test_evaluator=[dict(type='CocoMetric', ann_file=n)]),
+     'test_evaluator[0].ann_file='),
+    (_wrap_train, 'train_dataloader.dataset.datasets[0].bbox_file='),
+])
+@pytest.mark.parametrize('name,why', [
+    ('dets.yaml', 'PyYAML'), ('dets.yml', 'PyYAML'), ('dets.pkl', 'pickle'),
+    ('dets.pickle', 'pickle'), ('dets.txt', 'only .json'),
+])
+def test_data_files_that_are_not_json_are_refused(squares, change, where, name, why):
+    cfg = squares_cfg(squares)
+    change(cfg, name)
+    lines = check_data_files(cfg)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(where + name) and why in lines[0]
+    assert 'not a .json file' in lines[0] and 'convert it to COCO-format JSON' in lines[0]
+    assert lines[0] in check_config(cfg, build_backbone=False)
+
+
+def test_other_code_running_data_files_are_refused_json_passes(squares):
+    cfg = squares_cfg(squares)
+    assert check_data_files(cfg) == []  # every ann_file is .json; no bbox_file
+    cfg.val_dataloader.dataset.camera_param_file = 'cameras.pkl'  # e.g. a 3D dataset's
+    assert check_data_files(cfg) == [
+        'val_dataloader.dataset.camera_param_file=cameras.pkl: refused, not a .json file: '
+        'MMPose would read it with mmengine.fileio.load, that is pickle (unpickling runs code '
+        'from the file), and data files are untrusted; convert it to COCO-format JSON (e.g. '
+        'json.dump of the same list or dict) in a file ending in .json and point '
+        'camera_param_file at it']
+
+
+def _yaml_box_config(squares, tmp_path):
+    """The squares config with a YAML box file that creates ``marker`` if anything loads it."""
+    marker = tmp_path / 'payload_ran'
+    box = tmp_path / 'dets.yaml'
+    box.write_text(f'!!python/object/apply:builtins.open ["{marker}", "w"]\n')
+    cfg = squares_cfg(squares)
+    cfg.val_dataloader.dataset.bbox_file = str(box)
+    cfg.test_dataloader = cfg.val_dataloader
+    return cfg, marker
+
+
+def test_yaml_box_file_is_refused_and_not_read(squares, tmp_path):
+    cfg, marker = _yaml_box_config(squares, tmp_path)
+    with pytest.raises(DatasetCheckError) as err:
+        check_config_against_data(cfg, progress=False, build_backbone=False)
+    lines = str(err.value).split('\n  - ')[1:]
+    assert len(lines) == 2 and all('dets.yaml: refused, not a .json file' in x for x in lines)
+    assert not marker.exists()
+    # the control: MMPose building that dataset runs the payload
+    from mmengine.registry import DefaultScope
+    from mmpose.registry import DATASETS
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        with pytest.raises(Exception):  # the payload's return is not a list of boxes
+            DATASETS.build(cfg.val_dataloader.dataset)
+    assert marker.exists()
+
+
+@pytest.mark.parametrize('name,argv', [
+    ('train.py', []),
+    ('train.py', ['--no-preflight']),  # not skippable: it is not a setting that cannot fit
+    ('test.py', ['CKPT']),
+])
+def test_train_and_test_refuse_before_mmpose_reads_the_file(squares, tmp_path, monkeypatch,
+                                                            capsys, name, argv):
+    """tools/train.py and tools/test.py (run_checked_mmpose_tool) stop before MMPose runs."""
+    from eba_tools import checked_tools
+    cfg, marker = _yaml_box_config(squares, tmp_path)
+    cfg.dump(str(tmp_path / 'cfg.py'))
+    (tmp_path / 'x.pth').write_bytes(b'')
+    started = []
+    monkeypatch.setattr(checked_tools, 'run_mmpose_tool', lambda *a: started.append(a))
+    argv = [str(tmp_path / 'cfg.py')] + [str(tmp_path / 'x.pth') if a == 'CKPT' else a
+                                          for a in argv] + ['--work-dir', str(tmp_path / 'w')]
+    with pytest.raises(SystemExit) as exit_:
+        checked_tools.run_checked_mmpose_tool(
+            name, ['config'] if name == 'train.py' else ['config', 'checkpoint'], argv,
+            preflight=(lambda *a: 0) if name == 'train.py' else None)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 1 and started == [] and not marker.exists()
+    assert err[0].startswith(f'tools/{name}: error: val_dataloader.dataset.bbox_file=')
+    assert 'dets.yaml: refused, not a .json file' in err[0] and 'COCO-format JSON' in err[0]
+    assert err[-1] == f'tools/{name}: 2 data file(s) above refused, nothing started'
