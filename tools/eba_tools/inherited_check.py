@@ -250,16 +250,19 @@ def count_train_samples(cfg) -> Optional[int]:
     try:
         with open(path) as f:
             anns = json.load(f).get('annotations', [])
-    except (OSError, ValueError, AttributeError):
-        return None
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return None  # malformed: tools/check_dataset.py says what is wrong
 
     def has_keypoints(a) -> bool:
         if 'num_keypoints' in a:
             return a['num_keypoints'] > 0
         return any(v > 0 for v in (a.get('keypoints') or [])[2::3])
 
-    return sum(1 for a in anns if isinstance(a, dict) and not a.get('iscrowd')
-               and has_keypoints(a))
+    try:
+        return sum(1 for a in anns if isinstance(a, dict) and not a.get('iscrowd')
+                   and has_keypoints(a))
+    except (TypeError, AttributeError):  # wrong types: counted by no one, reported by checks
+        return None
 
 
 def _schedulers(cfg) -> List[Dict]:

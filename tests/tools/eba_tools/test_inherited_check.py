@@ -189,3 +189,14 @@ def test_the_documented_recipe_fits(squares):
     doc = open(osp.join(REPO, 'docs', 'custom_dataset.md')).read()
     blocks = re.findall(r'```python\n(.*?)```', doc, flags=re.S)
     assert open(RECIPE).read() in blocks, f'docs/custom_dataset.md differs from {RECIPE}'
+
+
+@pytest.mark.parametrize('text', [
+    '[' * 100000 + ']' * 100000,  # nesting deeper than the JSON parser recurses
+    '{"annotations": [{"keypoints": "abc"}]}',  # wrong types
+    '{"annotations": [{"num_keypoints": "3"}]}'])
+def test_train_sample_count_of_a_malformed_file_is_unknown_not_a_traceback(tmp_path, text):
+    (tmp_path / 'train.json').write_text(text)
+    cfg = Config(dict(train_dataloader=dict(dataset=dict(
+        data_root=str(tmp_path), ann_file='train.json'))))
+    assert count_train_samples(cfg) is None
