@@ -44,3 +44,20 @@ def test_no_preflight_hands_over_without_it(child, monkeypatch, capsys):
     monkeypatch.setattr(sys, 'argv', ['tools/train.py', child, '--no-preflight'])
     runpy.run_path(osp.join(REPO, 'tools', 'train.py'), run_name='__main__')
     assert seen == [[child]] and 'error' not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('resume', [True, False])
+def test_a_refused_or_damaged_checkpoint_is_one_line_with_the_way_on(monkeypatch, capsys,
+                                                                     resume):
+    from eba_prnetcc_mmpose.utils import CorruptCheckpointError
+
+    def damaged(name, argv):  # what MMEngine's resume / load_from raises from our loader
+        raise CorruptCheckpointError("Could not read checkpoint 'w/epoch_3.pth' (truncated)")
+    monkeypatch.setattr(checked_tools, 'run_mmpose_tool', damaged)
+    cfg = osp.join(REPO, 'configs', 'demo', 'simcc_eba-res18-mlp_1xb16-30e_synthcoco-128x96.py')
+    argv = [cfg, '--no-preflight'] + (['--resume', 'w/epoch_3.pth'] if resume else [])
+    assert run_train(argv, monkeypatch) == 1
+    err = capsys.readouterr().err
+    assert 'Traceback' not in err and err.count('\n') == 1
+    assert "tools/train.py: error: Could not read checkpoint 'w/epoch_3.pth'" in err
+    assert ('--resume WORK_DIR/epoch_N.pth' in err) is resume

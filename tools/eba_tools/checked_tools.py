@@ -12,6 +12,8 @@ import runpy
 import sys
 from typing import Callable, List, Optional, Sequence
 
+from eba_prnetcc_mmpose.utils.safe_load import CheckpointLoadError
+
 from .launch import mmpose_tool, run_mmpose_tool
 from .registry_hints import explain_registry_error, missing_custom_imports
 
@@ -117,6 +119,12 @@ def run_checked_mmpose_tool(name: str, file_args: Sequence[str],
     except ToolError as e:
         print(f'{prog}: error: {e}', file=sys.stderr)
         sys.exit(USAGE_ERROR)
+    except CheckpointLoadError as e:  # refused or damaged: the message names the file
+        hint = (' To resume from an earlier checkpoint, pass it: --resume WORK_DIR/epoch_N.pth '
+                '(a refused or damaged file changes nothing in the others).'
+                if '--resume' in argv else '')
+        print(f'{prog}: error: {e}{hint}', file=sys.stderr)
+        sys.exit(1)
     except KeyError as e:
         line = explain_registry_error(e, cfg)
         if line is None:
