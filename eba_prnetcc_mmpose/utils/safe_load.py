@@ -276,9 +276,12 @@ def _download(url: str, dst: str, hash_prefix: Optional[str], progress: bool = F
             total = response.headers.get('Content-Length')
             bar = None
             if progress:
-                from tqdm import tqdm
-                bar = tqdm(total=int(total) if total and total.isdigit() else None, unit='B',
-                           unit_scale=True, unit_divisor=1024, desc=osp.basename(dst))
+                print_log(f'Downloading {printable(url)} to {dst} ({int(total) / 2**20:.1f} MiB)'
+                          if total and total.isdigit() else f'Downloading {printable(url)}',
+                          logger='current')
+                if total and total.isdigit():
+                    from mmengine.utils import ProgressBar
+                    bar = ProgressBar(-(-int(total) // 2**20))  # one step per MiB
             while True:
                 chunk = response.read(2**20)
                 if not chunk:
@@ -288,10 +291,10 @@ def _download(url: str, dst: str, hash_prefix: Optional[str], progress: bool = F
                     raise ValueError(f'the server sent more than {DOWNLOAD_LIMIT} bytes')
                 out.write(chunk)
                 sha.update(chunk)
-                if bar is not None:
-                    bar.update(len(chunk))
+                while bar is not None and bar.completed < -(-size // 2**20):
+                    bar.update()
             if bar is not None:
-                bar.close()
+                sys.stdout.write('\n')  # end the bar's line
         if hash_prefix and not sha.hexdigest().startswith(hash_prefix):
             raise ValueError(f'SHA-256 {sha.hexdigest()[:len(hash_prefix)]} does not match the '
                              f'file name\'s {hash_prefix}')
