@@ -27,6 +27,7 @@ The model's metadata (input size, split ratio, normalisation, flip pairs, paddin
 read from the JSON written beside the model by ``export_onnx``.
 """
 import json
+import math
 import os.path as osp
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -61,7 +62,27 @@ def load_meta(model_path: str) -> Dict[str, Any]:
                       ('use_dark', 'SimCCLabel(use_dark=True)')):
         if meta.get(key):
             raise ValueError(f'{path}: {what} is not supported by the predictor')
+    _check_meta_sizes(meta, path)
     return meta
+
+
+#: Largest crop side the predictor accepts from a metadata file (every crop is allocated).
+MAX_INPUT_SIDE = 4096
+
+
+def _check_meta_sizes(meta: Dict[str, Any], path: str) -> None:
+    """Refuse metadata whose sizes would allocate without bound or divide by zero."""
+    def number(v):
+        return type(v) in (int, float) and math.isfinite(v)
+    size = meta.get('input_size')
+    if not (isinstance(size, list) and len(size) == 2
+            and all(type(v) is int and 1 <= v <= MAX_INPUT_SIDE for v in size)):
+        raise ValueError(f'{path}: input_size must be [W, H], integers in 1..{MAX_INPUT_SIDE}, '
+                         f'got {str(size)[:60]}; export the model again')
+    ratio, pad = meta.get('simcc_split_ratio'), meta.get('bbox_padding', 1.25)
+    if not (number(ratio) and 0 < ratio <= 64 and number(pad) and 0 < pad <= 100):
+        raise ValueError(f'{path}: simcc_split_ratio ({str(ratio)[:20]}) and bbox_padding '
+                         f'({str(pad)[:20]}) must be positive numbers; export the model again')
 
 
 def bbox_xyxy_to_center_scale(bboxes: np.ndarray,

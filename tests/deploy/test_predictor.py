@@ -138,6 +138,24 @@ def test_missing_metadata_names_the_json(tmp_path):
         PosePredictor(str(tmp_path / 'nope.onnx'))
 
 
+@pytest.mark.parametrize('change,match', [
+    (dict(input_size=[40000, 40000]), 'input_size must be'),  # 19 GB of crops
+    (dict(input_size=[0, 96]), 'input_size must be'), (dict(input_size='96x72'), 'input_size'),
+    (dict(simcc_split_ratio=0), 'simcc_split_ratio'),
+    (dict(simcc_split_ratio=float('nan')), 'simcc_split_ratio'),
+    (dict(bbox_padding=-1), 'bbox_padding')])
+def test_metadata_sizes_that_would_allocate_without_bound_are_refused(tmp_path, change, match):
+    import json
+    from eba_prnetcc_mmpose.deploy.predictor import load_meta
+    meta = dict(decoder='SimCCLabel', input_size=[72, 96], simcc_split_ratio=2.0,
+                bbox_padding=1.25)
+    (tmp_path / 'm.json').write_text(json.dumps(meta))
+    assert load_meta(str(tmp_path / 'm.onnx'))['input_size'] == [72, 96]
+    (tmp_path / 'm.json').write_text(json.dumps(dict(meta, **change)))
+    with pytest.raises(ValueError, match=match):
+        load_meta(str(tmp_path / 'm.onnx'))
+
+
 BLOCK = '''
 import importlib.abc, sys
 class Block(importlib.abc.MetaPathFinder):
