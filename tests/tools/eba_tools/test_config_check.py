@@ -169,6 +169,11 @@ def test_data_files_that_are_not_json_are_refused(squares, change, where, name, 
 def test_other_code_running_data_files_are_refused_json_passes(squares):
     cfg = squares_cfg(squares)
     assert check_data_files(cfg) == []  # every ann_file is .json; no bbox_file
+    cfg.train_dataloader.dataset.ann_file = 'h36m_train.npz'  # MMPose's mocap sets: np.load
+    assert check_data_files(cfg) == []
+    cfg.val_dataloader.dataset.bbox_file = 'dets.npz'  # a box file is read as JSON only
+    assert len(check_data_files(cfg)) == 1
+    del cfg.val_dataloader.dataset.bbox_file
     cfg.val_dataloader.dataset.camera_param_file = 'cameras.pkl'  # e.g. a 3D dataset's
     assert check_data_files(cfg) == [
         'val_dataloader.dataset.camera_param_file=cameras.pkl: refused, not a .json file: '
