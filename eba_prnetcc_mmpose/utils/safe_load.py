@@ -15,8 +15,8 @@ checkpoint loads (local files and the URLs it downloads) to :func:`load_checkpoi
 4. config texts that MMEngine later hands to ``Config.fromstring`` (``meta.config``,
    ``meta.cfg``, ``message_hub.runtime_info.cfg``) are dropped: even a text of literals builds
    any importable callable through a dotted ``type``. Runtime info that MMEngine turns into
-   file deletions (``best_ckpt*``, ``last_ckpt``, ``keep_ckpt_ids``) is kept only if it names
-   checkpoint files beside this one, and ``meta.dataset_meta`` only with MMPose's metainfo keys
+   file deletions (``best_ckpt*``, ``last_ckpt``, ``keep_ckpt_ids``) is kept only in a file at
+   the path it was saved to, naming checkpoint files beside it, and ``meta.dataset_meta`` only with MMPose's metainfo keys
    (its inference copies them over every sample). Each drop is one warning naming the file.
 
 A user who trusts a file that needs more can list it in ``EBA_PRNETCC_TRUSTED_CHECKPOINTS``
@@ -266,10 +266,12 @@ def _download(url: str, dst: str, hash_prefix: Optional[str], progress: bool = F
     import hashlib
     import tempfile
     import urllib.request
+    if urlparse(url).scheme not in ('http', 'https'):  # urlopen would also read file:// paths
+        raise ValueError(f'only http(s) URLs are downloaded, got {printable(url)}')
     sha = hashlib.sha256()
     fd, tmp = tempfile.mkstemp(prefix='.download_', dir=osp.dirname(dst))
     try:
-        with os.fdopen(fd, 'wb') as out, urllib.request.urlopen(  # noqa: S310 (http(s) only)
+        with os.fdopen(fd, 'wb') as out, urllib.request.urlopen(  # noqa: S310 (checked)
                 urllib.request.Request(url, headers={'User-Agent': 'eba-prnetcc-mmpose'}),
                 timeout=DOWNLOAD_TIMEOUT) as response:
             size = 0

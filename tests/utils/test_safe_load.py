@@ -264,6 +264,14 @@ def test_a_download_that_stalls_or_never_ends_is_given_up(tmp_path, monkeypatch,
     listener.close()
 
 
+def test_only_http_urls_are_downloaded(tmp_path):
+    secret = tmp_path / 'secret.pth'
+    secret.write_bytes(b'local file')
+    with pytest.raises(ConnectionError, match='only http'):
+        load_url_safely(secret.as_uri(), model_dir=str(tmp_path / 'cache'), progress=False)
+    assert list((tmp_path / 'cache').iterdir()) == []
+
+
 def test_torchvision_scheme_uses_the_cached_file_safely(tmp_path, monkeypatch,
                                                        custom_object_ckpt):
     """``torchvision://resnet18`` resolves to a URL; the cached download is loaded safely."""
